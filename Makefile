@@ -1,0 +1,32 @@
+# The README's commands. `make demo` runs the main job end to end, `make test` the suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint install bench
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/govwatch clean --format text tests/fixtures/sd_gongkai/detail.html \
+		--url http://www.zhangdian.gov.cn/gongkai/site_zdqjyhtyj/detail.html
+	$(VENV)/bin/govwatch clean --format jsonl tests/fixtures/*/*.html \
+		| $(PY) -c "import json,sys; [print(r.get('kind','error'), len(r.get('body') or r.get('items') or ''), r.get('title') or r.get('error') or '', sep='\t') for r in map(json.loads, sys.stdin)]"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/clean_speed.py

@@ -1,0 +1,1 @@
+"""Fetching pages over HTTP: the only place govwatch talks to the network."""

@@ -1,0 +1,10 @@
+"""Site parsers: pure functions from a page's text to a `Page` record.
+
+Importing the package registers every parser; `clean` is the one entry point.
+"""
+
+from parsers import generic, hanweb_jcms, textdump, trs_wcm  # noqa: F401  (register on import)
+from parsers.clean import clean, clean_bytes
+from parsers.records import Attachment, ListingItem, Page
+
+__all__ = ["Attachment", "ListingItem", "Page", "clean", "clean_bytes"]

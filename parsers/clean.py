@@ -1,0 +1,43 @@
+"""The entry point: page bytes or text in, a `Page` out."""
+
+from __future__ import annotations
+
+import re
+
+from parsers import registry
+from parsers.challenge import detect_challenge
+from parsers.decode import decode_html
+from parsers.records import Page
+
+_HTML_SIGN = re.compile(
+    r"<\s*(?:!doctype\s+html|html|head|body|div|p|table|meta|title|script|span|a\s)[\s>/]", re.I
+)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_SIGN.search(text[:4096]))
+
+
+def clean(
+    text: str, url: str | None = None, *, parser: str | None = None, status: int | None = None
+) -> Page:
+    """Clean a decoded page. `parser` forces a registered parser; else one is chosen."""
+    is_html = looks_like_html(text)
+    if is_html:
+        vendor = detect_challenge(text, status)
+        if vendor is not None:
+            return Page(kind="challenge", parser=parser or "challenge", url=url, vendor=vendor)
+    chosen = registry.get(parser) if parser else registry.choose(text, url, is_html=is_html)
+    return chosen.parse(text, url)
+
+
+def clean_bytes(
+    data: bytes,
+    url: str | None = None,
+    *,
+    parser: str | None = None,
+    content_type: str | None = None,
+    status: int | None = None,
+) -> Page:
+    """Decode (BOM, HTTP charset, <meta>, detector) and clean."""
+    return clean(decode_html(data, content_type).text, url, parser=parser, status=status)

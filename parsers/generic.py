@@ -1,0 +1,412 @@
+"""The generic extractor: title, body, 信息公开 metadata, attachments and listings of a
+government page without a site rule.
+
+The body is the element where notice-like text concentrates: every text block
+scores by its length and Chinese punctuation, the score flows to its parent and
+grandparent, and class/id names that speak of content or of chrome tilt it
+(a readability-style scorer tuned for CJK). Well-known CMS containers
+(.TRS_Editor, #zoom …) win outright when they hold text. Site parsers reuse this
+engine with their own selectors through `Rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from parsers.body import clean_body, same_text
+from parsers.html import (
+    BLOCK,
+    absolute,
+    attachments_in,
+    is_data_table,
+    is_fetchable,
+    meta_tag,
+    parse_html,
+    walk_lines,
+)
+from parsers.listing import Listing, find_listing, js_next_pages
+from parsers.meta import WEAK, MetaBuilder, add_pairs, read_meta_line
+from parsers.records import Page
+from parsers.registry import register
+from parsers.text import compact, squash
+
+# Containers the big CMS families put the notice body in.
+CMS_CONTENT = (
+    ".TRS_Editor",
+    ".TRS_UEDITOR",
+    "#UCAPCONTENT",
+    "#zoom",
+    "#Zoom",
+    ".bt_content",
+    ".article-content",
+    ".wzzw-article",
+    "#ivs_content",
+    ".pages_content",
+    "#fontzoom",
+    "#BodyLabel",
+    ".Custom_UnionStyle",
+    "#js_content",
+    ".xxgk_content",
+    "#zoomcon",
+)
+_POSITIVE = re.compile(
+    r"content|article|zoom|editor|zhengwen|detail|wenzhang|main|text|news_?con|con_?text|zw|nr",
+    re.I,
+)
+_NEGATIVE = re.compile(
+    r"comment|foot|nav|menu|share|side|related|xgwz|xgxx|link|copyright|banner|header|"
+    r"top|crumb|position|location|weizhi|tool|pager|pagination|\bad\b|qr|ewm|code|"
+    r"hidden|search|login|friend|bottom|dqwz|sxy|prev|next",
+    re.I,
+)
+_SURE_DETAIL_CHARS = 400
+_PUNCT = re.compile(r"[，。；、：！？,;]")
+_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜–—]|-{1,2}|\s-\s)\s*")
+_TITLE_CLASS = re.compile(
+    r"title|biaoti|bt\b|tit\b|headline|art_?tit|wzzw-title|article-title", re.I
+)
+
+
+# Comment and <meta> markers CMSs (Hanweb, TRS) put around the body for their RSS export.
+_MARKERS = (
+    (
+        re.compile(r"<!--\s*ZJEG_RSS\.content\.begin\s*-->", re.I),
+        re.compile(r"<!--\s*ZJEG_RSS\.content\.end\s*-->", re.I),
+    ),
+    (
+        re.compile(r"<meta\s+name=[\"']?ContentStart[\"']?\s*/?>", re.I),
+        re.compile(r"<meta\s+name=[\"']?ContentEnd[\"']?\s*/?>", re.I),
+    ),
+)
+MARKED_ID = "govwatch-marked"
+
+
+def _mark_content(html: str) -> str:
+    """Wrap the marked body in one element the engine can select."""
+    for begin, end in _MARKERS:
+        b = begin.search(html)
+        if b is None:
+            continue
+        e = end.search(html, b.end())
+        if e is None:
+            continue
+        return (
+            html[: b.end()]
+            + '<div id="'
+            + MARKED_ID
+            + '">'
+            + html[b.end() : e.start()]
+            + "</div>"
+            + html[e.start() :]
+        )
+    return html
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Site knowledge a site parser hands to the engine: CSS selectors, tried first."""
+
+    content: tuple[str, ...] = ()
+    title: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+
+
+GENERIC = Rules()
+
+
+def _weight(node: LexborNode) -> float:
+    names = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+    if not names.strip():
+        return 0.0
+    weight = 0.0
+    if _POSITIVE.search(names):
+        weight += 25
+    if _NEGATIVE.search(names):
+        weight -= 25
+    return weight
+
+
+def _block_of(node: LexborNode, tables: dict[int, bool]) -> LexborNode | None:
+    """The block a text node belongs to: its nearest block ancestor, or the whole data
+    table when it sits in a table cell."""
+    block: LexborNode | None = None
+    parent = node.parent
+    while parent is not None and parent.tag not in ("body", "html"):
+        tag = parent.tag
+        if block is None and tag in BLOCK:
+            block = parent
+            if tag not in ("p", "td", "th", "span", "div", "font", "li"):
+                break
+        if tag == "table":
+            known = tables.get(parent.mem_id)
+            if known is None:
+                known = tables[parent.mem_id] = is_data_table(parent)
+            return parent if known else block
+        parent = parent.parent
+    return block
+
+
+def _text_len(node: LexborNode) -> tuple[int, int]:
+    """(visible text, link text) lengths without whitespace."""
+    total = len(compact(node.text(deep=True, separator="")))
+    links = sum(len(compact(a.text(deep=True, separator=""))) for a in node.css("a"))
+    return total, links
+
+
+def score_content(root: LexborNode) -> LexborNode | None:
+    """The element holding the page's main text, by readability-style scoring."""
+    blocks: dict[int, tuple[LexborNode, int, int]] = {}
+    tables: dict[int, bool] = {}
+    for node in root.traverse(include_text=True):
+        if node.tag != "-text":
+            continue
+        text = compact(node.text(deep=False))
+        if len(text) < 2:
+            continue
+        block = _block_of(node, tables)
+        if block is None or block.tag in ("body", "html"):
+            continue
+        mem = block.mem_id
+        _, length, punct = blocks.get(mem, (block, 0, 0))
+        blocks[mem] = (block, length + len(text), punct + len(_PUNCT.findall(text)))
+
+    scores: dict[int, tuple[LexborNode, float]] = {}
+
+    def add(node: LexborNode | None, value: float) -> None:
+        if node is None or node.tag in ("body", "html", None):
+            return
+        prev = scores.get(node.mem_id)
+        scores[node.mem_id] = (node, (prev[1] if prev else 0.0) + value)
+
+    for block, length, punct in blocks.values():
+        value = 1 + punct + min(length / 100, 3) if length >= 10 else length / 10
+        if block.tag not in ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dd", "dt"):
+            add(block, value)
+        parent = block.parent
+        add(parent, value)
+        add(parent.parent if parent is not None else None, value / 2)
+
+    if not scores:
+        return None
+    ranked = sorted(scores.values(), key=lambda pair: pair[1], reverse=True)[:12]
+    best: tuple[float, LexborNode] | None = None
+    for node, raw in ranked:
+        total, links = _text_len(node)
+        density = links / total if total else 1.0
+        final = (raw + _weight(node)) * (1 - density)
+        if best is None or final > best[0]:
+            best = (final, node)
+    return best[1] if best else None
+
+
+def find_content(tree: LexborHTMLParser, rules: Rules) -> LexborNode | None:
+    for selector in (*rules.content, f"#{MARKED_ID}", *CMS_CONTENT):
+        nodes = tree.css(selector)
+        if not nodes:
+            continue
+        node = max(nodes, key=lambda n: len(compact(n.text(deep=True, separator=""))))
+        if len(compact(node.text(deep=True, separator=""))) >= 20:
+            return node
+    body = tree.body
+    return score_content(body) if body is not None else None
+
+
+def _common_len(a: str, b: str) -> int:
+    """Length of the longest common substring (titles are short: quadratic is fine)."""
+    best = 0
+    prev = [0] * (len(b) + 1)
+    for ch in a:
+        cur = [0] * (len(b) + 1)
+        for j, other in enumerate(b, 1):
+            if ch == other:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
+
+
+def find_title(tree: LexborHTMLParser, rules: Rules, content: LexborNode | None) -> str:
+    for selector in rules.title:
+        node = tree.css_first(selector)
+        if node is not None and squash(node.text()):
+            return squash(node.text())
+    article_title = meta_tag(tree, "ArticleTitle", "dc.title")
+    if article_title:
+        return article_title
+    head = tree.css_first("title")
+    head_title = squash(head.text()) if head is not None else ""
+    page_title = compact(head_title)
+
+    order: dict[int, int] = {}
+    for i, node in enumerate(tree.body.traverse() if tree.body else ()):
+        order[node.mem_id] = i
+    content_at = order.get(content.mem_id, 10**9) if content is not None else 10**9
+
+    best: tuple[float, str] | None = None
+    selector = (
+        "h1, h2, h3, h4, [class*=title], [class*=Title], [id*=title], [class*=bt], [class*=tit]"
+    )
+    for node in tree.css(selector):
+        text = squash(node.text(deep=True, separator=""))
+        if not 4 <= len(text) <= 150:
+            continue
+        if node.css_first("a") is not None and len(node.css("a")) > 1:
+            continue
+        names = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+        score = 0.0
+        key = compact(text)
+        if page_title:
+            score += 10 * _common_len(key, page_title) / len(key)
+        if node.tag == "h1":
+            score += 3
+        elif node.tag in ("h2", "h3"):
+            score += 1.5
+        if _TITLE_CLASS.search(names):
+            score += 2
+        if _NEGATIVE.search(names):
+            score -= 3
+        at = order.get(node.mem_id, 0)
+        if at > content_at and content is not None and not _inside(node, content):
+            score -= 6
+        if best is None or score > best[0]:
+            best = (score, text)
+    if best is not None and best[0] >= 5:
+        return best[1]
+    parts = [p for p in _TITLE_SPLIT.split(head_title) if p]
+    return max(parts, key=len) if parts else ""
+
+
+def _inside(node: LexborNode, ancestor: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id == ancestor.mem_id:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _attachment_scope(content: LexborNode) -> list[LexborNode]:
+    scope = [content]
+    for anchor in (content, content.parent):
+        sibling = anchor.next if anchor is not None else None
+        while sibling is not None:
+            if sibling.is_element_node and not _NEGATIVE.search(
+                f"{sibling.attributes.get('class') or ''} {sibling.attributes.get('id') or ''}"
+            ):
+                scope.append(sibling)
+            sibling = sibling.next
+    return scope
+
+
+def extract_detail(
+    tree: LexborHTMLParser, url: str | None, rules: Rules, parser: str, content: LexborNode | None
+) -> Page:
+    title = find_title(tree, rules, content)
+    root = tree.body if tree.body is not None else tree.root
+    lines = walk_lines(root, content) if root is not None else []
+
+    meta = MetaBuilder()
+    before = [ln.text for ln in lines if not ln.in_content]
+    inside = [ln.text for ln in lines if ln.in_content]
+    if content is None:
+        inside, before = before, []
+    first_inside = next((i for i, ln in enumerate(lines) if ln.in_content), len(lines))
+    for i, text in enumerate(before):
+        pairs = read_meta_line(text, header=True)
+        if pairs is not None and (i < first_inside or not _all_weak(pairs)):
+            add_pairs(meta, pairs)
+    if meta.title and not same_text(meta.title, title) and len(meta.title) > 4:
+        title = meta.title
+    body = clean_body(inside, title, meta)
+    if body and same_text(body[0], title):
+        body = body[1:]
+    for key, names in (
+        ("published_date", ("PubDate", "publishdate", "firstpublishedtime")),
+        ("source", ("ContentSource",)),
+    ):
+        value = meta_tag(tree, *names)
+        if value:
+            meta.add(key, value)
+    attachments = attachments_in(_attachment_scope(content), url) if content is not None else ()
+    return Page(
+        kind="detail",
+        parser=parser,
+        url=url,
+        title=title,
+        body="\n".join(body),
+        meta=meta.meta(),
+        attachments=attachments,
+    )
+
+
+def _all_weak(pairs: list[tuple[str, str | None, str]]) -> bool:
+    return all(label in WEAK for label, _, _ in pairs)
+
+
+def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[str]:
+    """下一页 links and pages named only in JavaScript paging calls."""
+    found: list[str] = []
+    for a in tree.css("a[href]"):
+        text = compact(a.text(deep=True, separator=""))
+        if text in (
+            "下一页",
+            "下页",
+            "后页",
+            "下一页>",
+            "下一页>>",
+            ">",
+            ">>",
+            "»",
+            "›",
+            "next",
+            "Next",
+        ):
+            href = a.attributes.get("href") or ""
+            if is_fetchable(href):
+                found.append(absolute(url, href))
+    found.extend(js_next_pages(html, url))
+    return list(dict.fromkeys(u for u in found if u != url))
+
+
+def _is_listing(tree: LexborHTMLParser, content: LexborNode | None, listing: Listing) -> bool:
+    """A page is a listing when its list outweighs any running text, or is its content."""
+    if content is None:
+        return True
+    if (
+        content.mem_id == listing.container.mem_id
+        or _inside(listing.container, content)
+        or _inside(content, listing.container)
+    ):
+        return True
+    total, links = _text_len(content)
+    return total - links < listing.link_chars
+
+
+def extract(html: str, url: str | None, rules: Rules, parser: str) -> Page:
+    """Detail or listing, whichever the page is."""
+    tree = parse_html(_mark_content(html))
+    for selector in rules.drop:
+        for node in tree.css(selector):
+            node.decompose()
+    content = find_content(tree, rules)
+    # Running text with few links is a notice: no need to look for a list.
+    total, links = _text_len(content) if content is not None else (0, 0)
+    if total - links < _SURE_DETAIL_CHARS or links > total * 0.3:
+        listing = find_listing(tree, url)
+        if listing is not None and _is_listing(tree, content, listing):
+            return Page(
+                kind="listing",
+                parser=parser,
+                url=url,
+                items=listing.items,
+                next_pages=tuple(next_page_links(tree, html, url)),
+            )
+    return extract_detail(tree, url, rules, parser, content)
+
+
+@register("generic")
+def parse(html: str, url: str | None) -> Page:
+    return extract(html, url, GENERIC, "generic")

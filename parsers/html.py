@@ -1,0 +1,190 @@
+"""HTML → lines: the one walker every HTML parser uses.
+
+Block elements end a line, inline text is joined, <br> breaks a line, a data table
+gives one line per row with its cells joined by " | ". `parse_html` prunes scripts,
+styles, form controls and elements hidden by inline style once, up front, so no
+later pass has to ask again. Lines produced
+inside the chosen content element are marked, so one walk over the page yields
+both the notice body and the surrounding lines (where 信息公开 headers live).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from parsers.records import Attachment
+from parsers.text import squash
+
+# Removed from <body> with their content: never text of a notice.
+PRUNED = (
+    "script style noscript template iframe object embed svg canvas select button input "
+    "textarea map audio video frameset noframes xmp"
+).split()
+BLOCK = set(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol section article blockquote pre dd dt dl header footer "
+    "address center form fieldset figure figcaption main aside nav hr table tbody thead tfoot "
+    "tr td th caption body html legend details summary menu".split()
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+ATTACHMENT_EXT = re.compile(
+    r"\.(?:docx?|xlsx?|pdf|zip|rar|7z|wps|et|dps|ofd|txt|pptx?|csv|ceb|tif|tiff)(?:$|[?#])",
+    re.I,
+)
+_DOWNLOAD_PATH = re.compile(r"download|downfile|filedown|attach", re.I)
+
+
+def parse_html(html: str) -> LexborHTMLParser:
+    """Parse and prune: scripts, styles, controls and hidden elements are removed."""
+    tree = LexborHTMLParser(html)
+    body = tree.body
+    if body is None:
+        return tree
+    body.strip_tags(PRUNED, recursive=True)
+    for node in body.css("[hidden], [style]"):
+        if "hidden" in node.attributes or _HIDDEN_STYLE.search(node.attributes.get("style") or ""):
+            node.decompose()
+    return tree
+
+
+def is_data_table(table: LexborNode) -> bool:
+    """A table of the notice (rows of cells), not a layout table wrapping blocks."""
+    if any(t.mem_id != table.mem_id for t in table.css("table")):
+        return False
+    widest = 0
+    for row in table.css("tr"):
+        widest = max(widest, sum(1 for c in row.iter() if c.tag in ("td", "th")))
+    return widest >= 2
+
+
+def _is_file_link(node: LexborNode) -> bool:
+    """A link to an attachment: shown on its own line, as a browser list of files reads."""
+    return bool(ATTACHMENT_EXT.search(node.attributes.get("href") or ""))
+
+
+_NOT_TEXT = {"head", "title", "meta", "link", "option"}
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    in_content: bool
+
+
+class _Walker:
+    def __init__(self, content: LexborNode | None) -> None:
+        self.content_id = content.mem_id if content is not None else None
+        self.lines: list[Line] = []
+        self.buf: list[str] = []
+        self.inside = False
+
+    def flush(self) -> None:
+        if self.buf:
+            text = squash("".join(self.buf))
+            self.buf.clear()
+            if text:
+                self.lines.append(Line(text, self.inside))
+
+    def cell_text(self, cell: LexborNode) -> str:
+        sub = _Walker(None)
+        sub.walk(cell)
+        sub.flush()
+        return " ".join(line.text for line in sub.lines)
+
+    def table(self, table: LexborNode) -> None:
+        for row in table.css("tr"):
+            cells = [self.cell_text(c) for c in row.iter() if c.tag in ("td", "th")]
+            if any(cells):
+                self.lines.append(Line(" | ".join(cells), self.inside))
+
+    def walk(self, node: LexborNode) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                self.buf.append(child.text(deep=False))
+                continue
+            if tag is None or tag.startswith("-") or tag in _NOT_TEXT:
+                continue
+            if tag == "br":
+                self.flush()
+                continue
+            entering = child.mem_id == self.content_id
+            if entering:
+                self.flush()
+                self.inside = True
+            if tag == "table" and is_data_table(child):
+                self.flush()
+                self.table(child)
+            elif tag in BLOCK or (tag == "a" and _is_file_link(child)):
+                self.flush()
+                self.walk(child)
+                self.flush()
+            else:
+                self.walk(child)
+            if entering:
+                self.flush()
+                self.inside = False
+
+
+def walk_lines(root: LexborNode, content: LexborNode | None = None) -> list[Line]:
+    """Every text line under `root`, in order; those inside `content` marked."""
+    walker = _Walker(content)
+    if content is not None and content.mem_id == root.mem_id:
+        walker.inside = True
+    walker.walk(root)
+    walker.flush()
+    return walker.lines
+
+
+def node_lines(node: LexborNode) -> list[str]:
+    return [line.text for line in walk_lines(node)]
+
+
+def absolute(base: str | None, href: str) -> str:
+    href = href.strip()
+    if not base:
+        return href
+    return urljoin(base, href)
+
+
+def is_fetchable(href: str) -> bool:
+    href = href.strip().lower()
+    return bool(href) and not href.startswith(("javascript:", "mailto:", "#", "tel:", "data:"))
+
+
+def attachments_in(nodes: list[LexborNode], base: str | None) -> tuple[Attachment, ...]:
+    """File links (doc, xls, pdf … or a download handler) inside the given nodes."""
+    seen: set[str] = set()
+    found: list[Attachment] = []
+    for node in nodes:
+        for a in node.css("a[href]"):
+            href = a.attributes.get("href") or ""
+            if not is_fetchable(href):
+                continue
+            path = urlsplit(href).path
+            if not (ATTACHMENT_EXT.search(href) or _DOWNLOAD_PATH.search(path)):
+                continue
+            url = absolute(base, href)
+            if url in seen:
+                continue
+            name = squash(a.text()) or squash(a.attributes.get("title") or "")
+            if not name:
+                name = path.rsplit("/", 1)[-1]
+            seen.add(url)
+            found.append(Attachment(name, url))
+    return tuple(found)
+
+
+def meta_tag(tree: LexborHTMLParser, *names: str) -> str | None:
+    """Content of the first <meta name|property=…> among `names` (case-insensitive)."""
+    wanted = {n.lower() for n in names}
+    for m in tree.css("meta"):
+        key = (m.attributes.get("name") or m.attributes.get("property") or "").lower()
+        if key in wanted:
+            value = squash(m.attributes.get("content") or "")
+            if value:
+                return value
+    return None

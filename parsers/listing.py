@@ -1,0 +1,140 @@
+"""Listings: the repeated rows of links and dates, and paging found only in JavaScript.
+
+A listing is the container whose children most often hold one notice link and a
+date; sibling containers of the same kind (sites split one list into several
+<ul>) are read with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from parsers.html import absolute, is_fetchable
+from parsers.records import ListingItem
+from parsers.text import compact, find_date, has_date, squash
+
+_ROW_TAGS = {"li", "tr", "div", "dd", "dt", "p", "span", "td"}
+_MIN_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class Listing:
+    items: tuple[ListingItem, ...]
+    link_chars: int
+    container: LexborNode
+
+
+def _depth(node: LexborNode, row: LexborNode) -> int:
+    depth = 0
+    parent = node.parent
+    while parent is not None and parent.mem_id != row.mem_id:
+        depth += 1
+        parent = parent.parent
+    return depth
+
+
+def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
+    """One row → item: its shallowest, then longest, link is the notice; a date anywhere."""
+    best: tuple[int, int, LexborNode, str] | None = None
+    for a in node.css("a[href]"):
+        href = a.attributes.get("href") or ""
+        if not is_fetchable(href):
+            continue
+        text = squash(a.text(deep=True, separator=""))
+        titled = squash(a.attributes.get("title") or "")
+        name = titled if len(titled) >= len(text.rstrip(".…")) else text
+        if len(name) < 4:
+            continue
+        rank = (-_depth(a, node), len(name))
+        if best is None or rank > best[:2]:
+            best = (rank[0], rank[1], a, name)
+    if best is None:
+        return None
+    a, title = best[2], best[3]
+    row_text = squash(node.text(deep=True, separator=" "))
+    link_text = squash(a.text(deep=True, separator=" "))
+    date = find_date(row_text.replace(link_text, " ")) or find_date(row_text)
+    return ListingItem(title=title, url=absolute(base, a.attributes.get("href") or ""), date=date)
+
+
+def _children(node: LexborNode) -> list[LexborNode]:
+    return [c for c in node.iter() if c.tag in _ROW_TAGS]
+
+
+def find_listing(tree: LexborHTMLParser, base: str | None) -> Listing | None:
+    """The page's list of notices, or None when no container holds enough dated rows."""
+    best: tuple[int, LexborNode, list[ListingItem]] | None = None
+    root = tree.body
+    if root is None:
+        return None
+    for container in root.traverse():
+        rows = _children(container)
+        if len(rows) < _MIN_ITEMS:
+            continue
+        # Cheap filter before reading items: enough rows must show a date and a link.
+        rows = [r for r in rows if has_date(r.text(deep=True)) and r.css_first("a[href]")]
+        if len(rows) < _MIN_ITEMS:
+            continue
+        items = [it for it in (item_from(r, base) for r in rows) if it is not None]
+        dated = sum(1 for it in items if it.date)
+        if dated >= _MIN_ITEMS and (best is None or dated > best[0]):
+            best = (dated, container, items)
+    if best is None:
+        return None
+    _, container, items = best
+    merged = list(items)
+    parent = container.parent
+    if parent is not None:
+        signature = (container.tag, container.attributes.get("class"))
+        merged = []
+        for sibling in parent.iter():
+            if (sibling.tag, sibling.attributes.get("class")) != signature:
+                continue
+            if sibling.mem_id == container.mem_id:
+                merged.extend(items)
+                continue
+            more = [it for it in (item_from(r, base) for r in _children(sibling)) if it]
+            if more and sum(1 for it in more if it.date) * 2 >= len(more):
+                merged.extend(more)
+    unique = list({it.url: it for it in merged if it.date or len(it.title) >= 6}.values())
+    link_chars = sum(len(compact(it.title)) for it in unique)
+    return Listing(tuple(unique), link_chars, container)
+
+
+_CREATE_PAGE = re.compile(r"createPageHTML\(\s*([^)]*?)\s*\)")
+_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([^,]+?))\s*(?:,|$)""")
+
+
+def _args(raw: str) -> list[str]:
+    return [next(g for g in m.groups() if g is not None) for m in _ARG.finditer(raw) if m.group(0)]
+
+
+def js_next_pages(script: str, base: str | None) -> list[str]:
+    """Pages after the current one, from TRS `createPageHTML(...)` calls.
+
+    Two forms: createPageHTML(pages, current_from_0, prefix, ext), where page k ≥ 1 is
+    prefix_k.ext; and createPageHTML(container, pages, current_from_1, prefix, ext,
+    records), where page n ≥ 2 is prefix_n.ext.
+    """
+    out: list[str] = []
+    for m in _CREATE_PAGE.finditer(script):
+        args = _args(m.group(1))
+        try:
+            if len(args) >= 4 and args[0].strip().isdigit():
+                pages, current, prefix, ext = int(args[0]), int(args[1]), args[2], args[3]
+                numbers = range(current + 1, pages)
+            elif len(args) >= 5 and args[1].strip().isdigit():
+                pages, current, prefix, ext = int(args[1]), int(args[2]), args[3], args[4]
+                numbers = range(current + 1, pages + 1)
+            else:
+                continue
+        except ValueError:
+            continue
+        for k in numbers:
+            name = f"{prefix}_{k}.{ext}"
+            out.append(urljoin(base, name) if base else name)
+    return out

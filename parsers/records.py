@@ -1,0 +1,85 @@
+"""Records the parsers return: small, frozen, typed; one JSON shape for the CLI and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["detail", "listing", "challenge"]
+
+# Canonical metadata keys, in the order they are shown.
+META_KEYS: tuple[str, ...] = (
+    "index_no",
+    "category",
+    "publisher",
+    "written_date",
+    "issued_date",
+    "published_date",
+    "doc_no",
+    "validity",
+    "source",
+)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ListingItem:
+    title: str
+    url: str
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """What cleaning one page gives: a notice (detail), a listing, or an anti-bot challenge."""
+
+    kind: Kind
+    parser: str
+    url: str | None = None
+    title: str = ""
+    body: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+    items: tuple[ListingItem, ...] = ()
+    next_pages: tuple[str, ...] = ()
+    vendor: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "url": self.url, "parser": self.parser}
+        if self.kind == "challenge":
+            out["vendor"] = self.vendor
+            return out
+        if self.kind == "listing":
+            if self.title:
+                out["title"] = self.title
+            out["items"] = [{"title": i.title, "url": i.url, "date": i.date} for i in self.items]
+            out["next_pages"] = list(self.next_pages)
+            return out
+        out["title"] = self.title
+        out["body"] = self.body
+        out["meta"] = {k: self.meta[k] for k in META_KEYS if self.meta.get(k)}
+        out["attachments"] = [{"name": a.name, "url": a.url} for a in self.attachments]
+        return out
+
+    def to_text(self) -> str:
+        """Human-readable rendering for `--format text`."""
+        if self.kind == "challenge":
+            return f"[challenge page: {self.vendor}] {self.url or ''}".rstrip()
+        if self.kind == "listing":
+            lines = [f"{i.date or '          '}  {i.title}  {i.url}" for i in self.items]
+            lines += [f"next: {u}" for u in self.next_pages]
+            return "\n".join(lines)
+        lines = [self.title, ""]
+        lines += [f"{k}: {self.meta[k]}" for k in META_KEYS if self.meta.get(k)]
+        if self.meta:
+            lines.append("")
+        lines.append(self.body)
+        if self.attachments:
+            lines.append("")
+            lines += [f"附件: {a.name} <{a.url}>" for a in self.attachments]
+        return "\n".join(lines)

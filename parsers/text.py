@@ -1,0 +1,119 @@
+"""Line-level text rules shared by every parser: whitespace, chrome lines, dates.
+
+Chrome is recognised on whole lines (a toolbar, a QR caption, a footer line) and,
+for QR and share captions, also when glued to the end of the notice's last line.
+A line is only dropped when all of it is chrome, so notice text that merely
+mentions 打印 or 分享 is kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WS = re.compile(r"[ \t\r\n\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff]+")
+_CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+# A line break between two CJK characters is an artefact of the HTML source, not a space.
+_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t\r\n]*(?=[{_CJK}])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200c-\u200f\u2028\u2029\u202a-\u202e]")
+
+
+def squash(text: str) -> str:
+    """Collapse whitespace runs to one space and trim; drop control characters."""
+    text = _CONTROL.sub("", text)
+    text = _CJK_BREAK.sub("", text)
+    return _WS.sub(" ", text).strip()
+
+
+def compact(text: str) -> str:
+    """Text with every whitespace removed: how labels and short chrome are compared."""
+    return _WS.sub("", text)
+
+
+# --- chrome ---------------------------------------------------------------
+
+_QR = (
+    r"(?:请?(?:用|使用)?(?:微信)?扫一扫[，,]?\s*(?:在|用)?手机(?:上)?(?:打开|查看|浏览|阅读)"
+    r"(?:当前|本)?(?:页面?|网页|文章)?"
+    r"|微信扫(?:一扫|码)(?:领取福利|分享(?:到朋友圈)?|关注)?"
+    r"|手机扫(?:一扫|码)(?:阅读|查看|打开)?(?:当前|本)?(?:页面|文章)?"
+    r"|扫码(?:分享|阅读|查看)(?:到手机|本页|当前页)?)"
+)
+_QR_TAIL = re.compile(rf"\s*(?:{_QR}\s*)+$")
+_QR_LINE = re.compile(rf"^(?:{_QR}\s*)+$")
+
+# Tokens that make up toolbars: a line made only of these (and separators) is chrome.
+_TOOL_TOKENS = set(
+    "打印 打印本页 打印此页 打印文章 打印正文 打印页面 关闭 关闭窗口 "
+    "关闭本页 关闭当前页 关闭当前页面 关闭此页 关闭页面 返回 返回顶部 "
+    "返回首页 顶部 收藏 加入收藏 收藏本页 我要投稿 投稿 点赞 赞 分享 "
+    "分享到 分享至 转发 字号 字体 字号大小 文字 大 中 小 默认 标准 放大 "
+    "缩小 放大字体 缩小字体 大字 中字 小字 时间 纠错 我要纠错 保存 "
+    "保存本页 微信 微博 新浪微博 腾讯微博 QQ空间 qq空间 人人网 朋友圈 "
+    "QQ qq 更多 视力保护色 护眼 繁体 简体 无障碍 浏览次数 阅读次数 "
+    "浏览量 阅读量 访问量 点击数 点击量 次 文章正文 相关附件 附件下载 "
+    "领取福利 好文档 免费下载 下载 在线阅读 评论 举报 二维码 扫一扫 手机版 "
+    ") ".split()
+)
+_TOOL_SPLIT = re.compile(r"[\s|｜丨•·●▪■◆◇○\-—_/、,，:：;；()（）\[\]【】〖〗「」『』<>《》\"“”]+")
+_COUNTER = re.compile(
+    r"^(?:浏览次数|阅读次数|浏览量|阅读量|访问量|访问次数|点击数|点击量|点击次数|点击率|浏览)"
+    r"\s*[:：]?\s*\d*\s*次?$"
+)
+_STARTS_FURNITURE = re.compile(
+    r"^[【\[［(（]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇|上一页|下一页"
+    r"|当前位置|您当前的位置|您现在的位置|您的位置|当前的位置|所在位置|现在位置)"
+)
+_FOOTER = re.compile(
+    r"版权所有|网站标识码|ICP备|ICP证|公网安备|网站地图|技术支持\s*[:：]|主办单位\s*[:：]|承办单位\s*[:：]"
+    r"|主办\s*[:：]|承办\s*[:：]|建议使用.{0,20}浏览器|分辨率|Copyright|copyright|©"
+)
+_DIGITS_ONLY = re.compile(r"^\d{3,}$")
+_CONTENT_FARM = re.compile(r"^(?:好文档\s*[-—–].*|.*专业文书写作范文.*|.*范文服务资料分享网站.*)$")
+
+
+def strip_qr_tail(line: str) -> str:
+    """Remove a QR/share caption glued to the end of a line."""
+    return _QR_TAIL.sub("", line).rstrip()
+
+
+def is_toolbar(line: str) -> bool:
+    tokens = [t for t in _TOOL_SPLIT.split(line) if t]
+    if not tokens:
+        return True  # separators only: "|", "•", "【】"
+    return all(t in _TOOL_TOKENS or _COUNTER.match(t) for t in tokens)
+
+
+def is_chrome(line: str) -> bool:
+    """True when the whole line is page furniture rather than notice text."""
+    text = squash(line)
+    if not text:
+        return True
+    if _QR_LINE.match(text) or _COUNTER.match(compact(text)) or _DIGITS_ONLY.match(text):
+        return True
+    if _STARTS_FURNITURE.match(text) or _CONTENT_FARM.match(text):
+        return True
+    if len(text) <= 160 and _FOOTER.search(text):
+        return True
+    return len(text) <= 80 and is_toolbar(text)
+
+
+# --- dates ----------------------------------------------------------------
+
+_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})(?!\d)\s*日?"
+)
+_DATE_COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
+
+
+def find_date(text: str) -> str | None:
+    """The first date in `text` as YYYY-MM-DD, or None."""
+    for pattern in (_DATE, _DATE_COMPACT):
+        for m in pattern.finditer(text):
+            year, month, day = (int(g) for g in m.groups())
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+def has_date(text: str) -> bool:
+    return bool(_DATE.search(text) or _DATE_COMPACT.search(text))
