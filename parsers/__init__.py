@@ -3,7 +3,13 @@
 Importing the package registers every parser; `clean` is the one entry point.
 """
 
-from parsers import generic, hanweb_jcms, textdump, trs_wcm  # noqa: F401  (register on import)
+from parsers import (  # noqa: F401  (register on import)
+    generic,
+    hanweb_jcms,
+    hanweb_jpaas,
+    textdump,
+    trs_wcm,
+)
 from parsers.clean import clean, clean_bytes
 from parsers.records import Attachment, ListingItem, Page
 

@@ -28,7 +28,7 @@ from parsers.html import (
     walk_lines,
 )
 from parsers.listing import Listing, find_listing, js_next_pages
-from parsers.meta import WEAK, MetaBuilder, add_pairs, read_meta_line
+from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells
 from parsers.records import Page
 from parsers.registry import register
 from parsers.text import compact, squash
@@ -158,20 +158,26 @@ def _text_len(node: LexborNode) -> tuple[int, int]:
 
 def score_content(root: LexborNode) -> LexborNode | None:
     """The element holding the page's main text, by readability-style scoring."""
-    blocks: dict[int, tuple[LexborNode, int, int]] = {}
+    texts: dict[int, tuple[LexborNode, list[str]]] = {}
     tables: dict[int, bool] = {}
     for node in root.traverse(include_text=True):
         if node.tag != "-text":
             continue
-        text = compact(node.text(deep=False))
+        text = node.text(deep=False).strip()
         if len(text) < 2:
             continue
         block = _block_of(node, tables)
         if block is None or block.tag in ("body", "html"):
             continue
-        mem = block.mem_id
-        _, length, punct = blocks.get(mem, (block, 0, 0))
-        blocks[mem] = (block, length + len(text), punct + len(_PUNCT.findall(text)))
+        entry = texts.get(block.mem_id)
+        if entry is None:
+            texts[block.mem_id] = (block, [text])
+        else:
+            entry[1].append(text)
+    blocks = []
+    for block, parts in texts.values():
+        joined = compact("".join(parts))
+        blocks.append((block, len(joined), len(_PUNCT.findall(joined))))
 
     scores: dict[int, tuple[LexborNode, float]] = {}
 
@@ -181,7 +187,7 @@ def score_content(root: LexborNode) -> LexborNode | None:
         prev = scores.get(node.mem_id)
         scores[node.mem_id] = (node, (prev[1] if prev else 0.0) + value)
 
-    for block, length, punct in blocks.values():
+    for block, length, punct in blocks:
         value = 1 + punct + min(length / 100, 3) if length >= 10 else length / 10
         if block.tag not in ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dd", "dt"):
             add(block, value)
@@ -305,19 +311,11 @@ def extract_detail(
     tree: LexborHTMLParser, url: str | None, rules: Rules, parser: str, content: LexborNode | None
 ) -> Page:
     title = find_title(tree, rules, content)
-    root = tree.body if tree.body is not None else tree.root
-    lines = walk_lines(root, content) if root is not None else []
-
     meta = MetaBuilder()
-    before = [ln.text for ln in lines if not ln.in_content]
-    inside = [ln.text for ln in lines if ln.in_content]
-    if content is None:
-        inside, before = before, []
-    first_inside = next((i for i, ln in enumerate(lines) if ln.in_content), len(lines))
-    for i, text in enumerate(before):
-        pairs = read_meta_line(text, header=True)
-        if pairs is not None and (i < first_inside or not _all_weak(pairs)):
-            add_pairs(meta, pairs)
+    before, after = _text_around(tree, content)
+    add_pairs(meta, pairs_in_cells(before))
+    add_pairs(meta, [p for p in pairs_in_cells(after) if p[0] not in WEAK])
+    inside = [line.text for line in walk_lines(content)] if content is not None else []
     if meta.title and not same_text(meta.title, title) and len(meta.title) > 4:
         title = meta.title
     body = clean_body(inside, title, meta)
@@ -342,8 +340,26 @@ def extract_detail(
     )
 
 
-def _all_weak(pairs: list[tuple[str, str | None, str]]) -> bool:
-    return all(label in WEAK for label, _, _ in pairs)
+def _text_around(tree: LexborHTMLParser, content: LexborNode | None) -> tuple[list[str], list[str]]:
+    """The page's text nodes before and after the content, for metadata outside it.
+
+    Text nodes, not lines: a label and its value sit in neighbouring cells or spans,
+    and lexbor hands out all text nodes of the page in one call.
+    """
+    body = tree.body
+    if body is None:
+        return [], []
+    sep = "\x00"
+    whole = body.text(deep=True, separator=sep)
+    inner = content.text(deep=True, separator=sep) if content is not None else ""
+    at = whole.find(inner) if inner else -1
+    if at < 0:
+        return _tokens(whole), []
+    return _tokens(whole[:at]), _tokens(whole[at + len(inner) :])
+
+
+def _tokens(text: str) -> list[str]:
+    return [squash(part) for part in text.split("\x00") if part and not part.isspace()]
 
 
 def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[str]:

@@ -83,8 +83,11 @@ class _Walker:
 
     def flush(self) -> None:
         if self.buf:
-            text = squash("".join(self.buf))
+            raw = "".join(self.buf)
             self.buf.clear()
+            if raw.isspace():
+                return
+            text = squash(raw)
             if text:
                 self.lines.append(Line(text, self.inside))
 

@@ -94,12 +94,14 @@ def _label_pattern(label: str) -> str:
 
 
 _ALT = "|".join(_label_pattern(lb) for lb in sorted(LABELS, key=len, reverse=True))
+_ANY_LABEL = re.compile(_ALT)
 # A label at a pair boundary, then a colon (or, without colon, at least one space).
 _PAIR = re.compile(
     rf"(?:^|(?<=[\s|｜【\[（(]))(?:{_ALT})(?:[ \u3000\u00a0]*[:：]|[ \u3000\u00a0]+(?=\S))"
 )
 _LEAD = re.compile(r"^[\s•·●▪■◆◇○*\-【\[（(]*")
 _COLON = re.compile(r"[ \u3000\u00a0]*[:：][ \u3000\u00a0]*$")
+_WORDY = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 _TRIM = " \u3000\u00a0|｜,，;；:：【】[]()（）〗〖"
 
 
@@ -113,7 +115,7 @@ def label_key(cell: str) -> tuple[str, str | None] | None:
 
 def _clean_value(key: str, value: str) -> str | None:
     value = squash(value).strip(_TRIM)
-    if not value:
+    if not _WORDY.search(value):
         return None
     if key in DATE_KEYS:
         return find_date(value)
@@ -141,15 +143,19 @@ class MetaBuilder:
         return self.values.get("title")
 
 
-def pairs_from_cells(cells: list[str]) -> list[tuple[str, str | None, str]] | None:
-    """Read a table row as label/value cells. None unless a strong label is among them."""
+def pairs_in_cells(cells: list[str]) -> list[tuple[str, str | None, str]]:
+    """Label/value pairs in a run of cells: a label cell takes the next cell as its
+    value unless that is a label too; a cell may also hold "label：value" itself."""
     found: list[tuple[str, str | None, str]] = []
     i = 0
     while i < len(cells):
+        if not _ANY_LABEL.search(cells[i]):
+            i += 1
+            continue
         hit = label_key(cells[i])
         if hit:
             nxt = cells[i + 1] if i + 1 < len(cells) else ""
-            if i + 1 < len(cells) and label_key(nxt) is None:
+            if i + 1 < len(cells) and label_key(nxt) is None and not pairs_from_line(nxt):
                 found.append((hit[0], hit[1], nxt))
                 i += 2
             else:
@@ -160,6 +166,12 @@ def pairs_from_cells(cells: list[str]) -> list[tuple[str, str | None, str]] | No
         if inline:
             found.extend(inline)
         i += 1
+    return found
+
+
+def pairs_from_cells(cells: list[str]) -> list[tuple[str, str | None, str]] | None:
+    """Read a table row as label/value cells. None unless a strong label is among them."""
+    found = pairs_in_cells(cells)
     if not any(label not in WEAK for label, _, _ in found):
         return None
     return found

@@ -17,10 +17,15 @@ _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t\r\n]*(?=[{_CJK}])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200c-\u200f\u2028\u2029\u202a-\u202e]")
 
 
+def strip_controls(text: str) -> str:
+    """Remove control and bidi-override characters (applied once to a whole page)."""
+    return _CONTROL.sub("", text)
+
+
 def squash(text: str) -> str:
-    """Collapse whitespace runs to one space and trim; drop control characters."""
-    text = _CONTROL.sub("", text)
-    text = _CJK_BREAK.sub("", text)
+    """Collapse whitespace runs to one space and trim."""
+    if "\n" in text:
+        text = _CJK_BREAK.sub("", text)
     return _WS.sub(" ", text).strip()
 
 

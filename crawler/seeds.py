@@ -1,0 +1,198 @@
+"""Seeds: one TOML file per watched column of a site, validated with errors that name
+the file and the key.
+
+    id = "jingjiang-tzgg"                 # unique, [a-z0-9-]
+    name = "靖江市教育局 通知公告"
+    parser = "hanweb_jpaas"                # a registered parser; "generic" for any site
+    listing_urls = ["https://…/col/col1234/index.html"]
+    max_pages = 5                          # listing pages followed per crawl
+    interval = "6h"                        # how often the scheduler crawls it
+    topics = ["靖江", "教育"]
+    encoding = "gb18030"                   # optional: overrides what the pages declare
+    rate = 1.0                             # optional: requests per second per host
+    allowed_hosts = ["www.jingjiang.gov.cn"]   # optional: defaults to the listing hosts
+
+    [revisit]                              # optional
+    recent_days = 30                       # notices first seen this recently: every crawl
+    old_every = "7d"                       # older ones: at most this often
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from govwatch.errors import ConfigError
+from parsers import registry
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """ "30m", "6h", "10s", "7d" → timedelta."""
+    m = _DURATION.match(text)
+    if m is None:
+        raise ValueError(f"not a duration like 30m, 6h, 10s or 7d: {text!r}")
+    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+@dataclass(frozen=True)
+class Revisit:
+    recent_days: int = 30
+    old_every: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Seed:
+    id: str
+    name: str
+    parser: str
+    listing_urls: tuple[str, ...]
+    max_pages: int
+    interval: timedelta
+    topics: tuple[str, ...]
+    encoding: str | None = None
+    rate: float = 1.0
+    allowed_hosts: tuple[str, ...] = ()
+    revisit: Revisit = field(default_factory=Revisit)
+    path: Path | None = None
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        return tuple(dict.fromkeys(urlsplit(u).hostname or "" for u in self.listing_urls))
+
+
+class _Reader:
+    """Typed access to one seed file's table; every error names the file and key."""
+
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+        self.path = path
+        self.data = data
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {problem}")
+
+    def get(self, key: str, kind: type, default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.fail(key, "missing")
+            return default
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise self.fail(key, f"must be a {kind.__name__}, not {type(value).__name__}")
+        return value
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.get(key, list, default)
+        if not all(isinstance(v, str) and v for v in value):
+            raise self.fail(key, "must be a list of non-empty strings")
+        return tuple(value)
+
+    def duration(self, key: str, default: Any = ...) -> timedelta:
+        raw = self.get(key, str, default)
+        if isinstance(raw, timedelta):
+            return raw
+        try:
+            return parse_duration(raw)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+
+
+_KNOWN = {
+    "id",
+    "name",
+    "parser",
+    "listing_urls",
+    "max_pages",
+    "interval",
+    "topics",
+    "encoding",
+    "rate",
+    "allowed_hosts",
+    "revisit",
+}
+
+
+def load_seed(path: Path) -> Seed:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    r = _Reader(path, data)
+    unknown = sorted(set(data) - _KNOWN)
+    if unknown:
+        raise r.fail(unknown[0], "unknown key")
+    seed_id = r.get("id", str)
+    if not _ID.match(seed_id):
+        raise r.fail("id", "use lower-case letters, digits, - and _")
+    parser = r.get("parser", str)
+    try:
+        registry.get(parser)
+    except ConfigError as exc:
+        raise r.fail("parser", str(exc)) from None
+    urls = r.strings("listing_urls")
+    if not urls:
+        raise r.fail("listing_urls", "needs at least one URL")
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise r.fail("listing_urls", f"not an http(s) URL: {url!r}")
+    max_pages = r.get("max_pages", int, 5)
+    if max_pages < 1:
+        raise r.fail("max_pages", "must be at least 1")
+    rate = r.get("rate", float, 1.0)
+    if rate <= 0:
+        raise r.fail("rate", "must be positive")
+    revisit = Revisit()
+    if "revisit" in data:
+        table = r.get("revisit", dict)
+        rr = _Reader(path, table)
+        extra = sorted(set(table) - {"recent_days", "old_every"})
+        if extra:
+            raise r.fail(f"revisit.{extra[0]}", "unknown key")
+        revisit = Revisit(
+            recent_days=rr.get("recent_days", int, 30),
+            old_every=rr.duration("old_every", timedelta(days=7)),
+        )
+    encoding = r.get("encoding", str, None)
+    return Seed(
+        id=seed_id,
+        name=r.get("name", str),
+        parser=parser,
+        listing_urls=urls,
+        max_pages=max_pages,
+        interval=r.duration("interval"),
+        topics=r.strings("topics", []),
+        encoding=encoding,
+        rate=rate,
+        allowed_hosts=r.strings("allowed_hosts", []),
+        revisit=revisit,
+        path=path,
+    )
+
+
+def load_seeds(path: Path) -> list[Seed]:
+    """All seeds in a directory (*.toml, sorted), or the one seed file given."""
+    if not path.exists():
+        raise ConfigError(f"{path}: no such seed file or directory")
+    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    seeds = [load_seed(f) for f in files]
+    seen: dict[str, Path | None] = {}
+    for seed in seeds:
+        if seed.id in seen:
+            raise ConfigError(f"{seed.path}: id: {seed.id!r} already used by {seen[seed.id]}")
+        seen[seed.id] = seed.path
+    return seeds
