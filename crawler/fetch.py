@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from govwatch.errors import FetchError, FetchTimeout, TooLarge
+from govwatch.errors import ConnectionFailed, FetchError, FetchTimeout, RedirectError, TooLarge
 from govwatch.settings import Settings
 
 
@@ -40,10 +40,15 @@ async def fetch(
     settings: Settings,
     *,
     headers: dict[str, str] | None = None,
+    method: str = "GET",
+    form: tuple[tuple[str, str], ...] = (),
 ) -> Response:
-    """GET `url`. Any status is returned; transport failures raise FetchError."""
+    """Fetch `url` (GET, or POST of a form). Any status is returned; transport
+    failures raise FetchError."""
     try:
-        async with client.stream("GET", url, headers=headers) as resp:
+        async with client.stream(
+            method, url, headers=headers, data=dict(form) if form else None
+        ) as resp:
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > settings.max_bytes:
                 raise TooLarge(url, f"body of {declared} bytes exceeds {settings.max_bytes}")
@@ -64,10 +69,12 @@ async def fetch(
     except httpx.TimeoutException as exc:
         raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from exc
     except httpx.TooManyRedirects as exc:
-        raise FetchError(url, f"more than {settings.max_redirects} redirects") from exc
+        raise RedirectError(url, f"more than {settings.max_redirects} redirects") from exc
     except httpx.InvalidURL as exc:
         raise FetchError(url, f"invalid URL: {exc}") from exc
     except httpx.UnsupportedProtocol as exc:
         raise FetchError(url, f"unsupported URL scheme: {exc}") from exc
+    except httpx.TransportError as exc:
+        raise ConnectionFailed(url, f"{type(exc).__name__}: {exc}") from exc
     except httpx.HTTPError as exc:
         raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc

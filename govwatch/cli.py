@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from govwatch.errors import ChallengeError, GovwatchError, HTTPStatusError
 from govwatch.settings import Settings
 from parsers import Page, clean_bytes, registry
+
+if TYPE_CHECKING:
+    from crawler.seeds import Seed
+    from store import Store
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -144,3 +149,247 @@ def list_parsers() -> None:
         parser = registry.get(name)
         hosts = ", ".join(parser.hosts) or ("text dumps" if parser.text else "-")
         click.echo(f"{name:14} {hosts}")
+
+
+# --- crawling and the store -------------------------------------------------
+
+db_option = click.option(
+    "--db", "db", envvar="GOVWATCH_DB", help="Database URL (default: SQLite in the data dir)."
+)
+
+
+def _open_store(db: str | None) -> Store:
+    from store import Store
+
+    try:
+        return Store.open(Settings.from_env(db=db).db_url)
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _load_seeds(path: str | None, only: tuple[str, ...]) -> list[Seed]:
+    from crawler.seeds import load_seeds
+
+    try:
+        seeds = load_seeds(Path(path or Settings.from_env().seeds))
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    if only:
+        unknown = sorted(set(only) - {s.id for s in seeds})
+        if unknown:
+            raise click.ClickException(f"unknown site id: {', '.join(unknown)}")
+        seeds = [s for s in seeds if s.id in only]
+    return seeds
+
+
+@main.command()
+@click.option("--seeds", "seeds_path", help="Seed file or directory (default: seeds/).")
+def sites(seeds_path: str | None) -> None:
+    """List the seeds: id, parser, interval, listing URLs."""
+    for seed in _load_seeds(seeds_path, ()):
+        urls = " ".join(seed.listing_urls)
+        click.echo(f"{seed.id:24} {seed.parser:13} {_duration(seed.interval):>5}  {urls}")
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@main.command()
+@click.argument("site_ids", nargs=-1)
+@click.option("--seeds", "seeds_path", help="Seed file or directory (default: seeds/).")
+@db_option
+def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> None:
+    """Crawl the sites once: new, revised and removed notices into the store."""
+    from crawler.engine import OUTCOMES, Crawler
+
+    seeds = _load_seeds(seeds_path, site_ids)
+    store = _open_store(db)
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        summary = asyncio.run(
+            Crawler(store, Settings.from_env(db=db), progress.update if progress else None).run(
+                seeds
+            )
+        )
+    finally:
+        if progress:
+            progress.done()
+        store.close()
+    header = f"{'site':24}" + "".join(f"{k:>10}" for k in (*OUTCOMES, "requests"))
+    click.echo(header)
+    for site, stats in summary.sites.items():
+        values = stats.as_dict()
+        click.echo(f"{site:24}" + "".join(f"{values[k]:>10}" for k in (*OUTCOMES, "requests")))
+
+
+class _Progress:
+    """A one-line activity indicator on a terminal's stderr."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def update(self, site: str, what: str) -> None:
+        self.count += 1
+        line = f"[{self.count:5}] {site}: {what}"[:100]
+        click.echo(f"\r{line:<100}", nl=False, err=True)
+
+    def done(self) -> None:
+        click.echo("\r" + " " * 100 + "\r", nl=False, err=True)
+
+
+@main.command()
+@db_option
+@click.option("--site", help="Only this site id.")
+@click.option("--kind", type=click.Choice(["new", "revised", "removed", "restored"]))
+@click.option("--since", help="Only events at or after this time (ISO date or datetime).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def events(db: str | None, site: str | None, kind: str | None, since: str | None, fmt: str) -> None:
+    """Show what happened: new, revised, removed and restored notices, newest first."""
+    when = _parse_since(since)
+    store = _open_store(db)
+    try:
+        rows = store.events(site=site, kind=kind, since=when)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(
+            _dump(
+                [
+                    {
+                        "kind": r.kind,
+                        "url": r.url,
+                        "title": r.title,
+                        "site": r.site,
+                        "at": r.at.isoformat(),
+                        "version": r.version,
+                        "changed_fields": list(r.changed_fields),
+                    }
+                    for r in rows
+                ]
+            )
+        )
+        return
+    for r in rows:
+        click.echo(
+            f"{r.at:%Y-%m-%d %H:%M}  {r.kind:8} v{r.version or '-':<3} {r.site:20} "
+            f"{_safe(r.title)}  {r.url}"
+        )
+
+
+def _parse_since(since: str | None) -> datetime | None:
+    if since is None:
+        return None
+    try:
+        when = datetime.fromisoformat(since)
+    except ValueError:
+        raise click.ClickException(f"--since: not an ISO date or datetime: {since!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _safe(text: str) -> str:
+    """Site text on a terminal: no control characters or escape sequences."""
+    return "".join(ch for ch in text if ch.isprintable())
+
+
+@main.command()
+@click.argument("url")
+@db_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def history(url: str, db: str | None, fmt: str) -> None:
+    """The versions of one notice."""
+    store = _open_store(db)
+    try:
+        rows = store.history(url)
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(
+            _dump(
+                [
+                    {
+                        "version": r.number,
+                        "fetched_at": r.fetched_at.isoformat(),
+                        "title": r.title,
+                        "hash": r.content_hash,
+                        "changed_fields": list(r.changed_fields),
+                    }
+                    for r in rows
+                ]
+            )
+        )
+        return
+    for r in rows:
+        changed = ", ".join(r.changed_fields) or "-"
+        click.echo(f"v{r.number:<3} {r.fetched_at:%Y-%m-%d %H:%M}  {changed:24} {_safe(r.title)}")
+
+
+@main.command()
+@click.argument("url")
+@db_option
+@click.option("--from", "from_", type=int, help="Old version (default: the one before --to).")
+@click.option("--to", type=int, help="New version (default: the latest).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) -> None:
+    """What changed between two versions of a notice."""
+    from store.diff import diff_bodies, to_html, to_json, to_unified
+
+    store = _open_store(db)
+    try:
+        versions = store.history(url)
+        newest = versions[-1].number if versions else 0
+        new_no = to or newest
+        old_no = from_ or max(new_no - 1, 1)
+        old = store.version(url, old_no)
+        new = store.version(url, new_no)
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    body = diff_bodies(old.body, new.body)
+    if fmt == "json":
+        click.echo(
+            _dump(
+                {
+                    "url": url,
+                    "from": old_no,
+                    "to": new_no,
+                    "title": {"old": old.title, "new": new.title}
+                    if old.title != new.title
+                    else None,
+                    "meta": {
+                        k: {"old": old.meta.get(k), "new": new.meta.get(k)}
+                        for k in sorted(set(old.meta) | set(new.meta))
+                        if old.meta.get(k) != new.meta.get(k)
+                    },
+                    "body": to_json(body),
+                }
+            )
+        )
+    elif fmt == "html":
+        click.echo(to_html(body))
+    else:
+        lines = []
+        if old.title != new.title:
+            lines += [f"-title: {_safe(old.title)}", f"+title: {_safe(new.title)}"]
+        for key in sorted(set(old.meta) | set(new.meta)):
+            if old.meta.get(key) != new.meta.get(key):
+                lines += [f"-{key}: {old.meta.get(key, '')}", f"+{key}: {new.meta.get(key, '')}"]
+        text = to_unified(body, old_label=f"{url} v{old_no}", new_label=f"{url} v{new_no}")
+        click.echo("\n".join([*lines, text]).strip("\n"))

@@ -3,11 +3,14 @@
     GovwatchError
     ├── FetchError            (carries .url)
     │   ├── FetchTimeout
+    │   ├── ConnectionFailed  (refused, reset, cut short: worth a retry)
+    │   ├── RedirectError     (a loop, too many, or off the allowed hosts)
     │   ├── HTTPStatusError   (.status)
     │   ├── TooLarge
     │   └── ChallengeError    (.vendor: an anti-bot page was served instead of content)
     ├── DecodeError           (bytes that are no text in any plausible encoding)
     ├── ParseError            (carries .url)
+    ├── StoreError            (the database: unreachable, failing, or an unknown notice)
     └── ConfigError           (a setting, a seed or an unknown parser name)
 
 Third-party exceptions are mapped to these at the module that calls the library.
@@ -28,6 +31,14 @@ class FetchError(GovwatchError):
 
 
 class FetchTimeout(FetchError):
+    pass
+
+
+class ConnectionFailed(FetchError):
+    pass
+
+
+class RedirectError(FetchError):
     pass
 
 
@@ -55,6 +66,10 @@ class ParseError(GovwatchError):
     def __init__(self, url: str | None, reason: str) -> None:
         super().__init__(f"{url or '<input>'}: {reason}")
         self.url = url
+
+
+class StoreError(GovwatchError):
+    pass
 
 
 class ConfigError(GovwatchError):

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from govwatch import USER_AGENT
 from govwatch.errors import ConfigError
@@ -26,6 +29,29 @@ class Settings:
     """Redirects followed before giving up."""
     user_agent: str = USER_AGENT
     """User-Agent sent with every request."""
+    retries: int = 3
+    """Retries of a request after a timeout, connection error, 5xx or 429."""
+    retry_base: float = 0.5
+    """Seconds of the first retry's backoff ceiling; doubles each retry, with jitter."""
+    concurrency: int = 8
+    """Requests in flight across all hosts."""
+    host_concurrency: int = 2
+    """Requests in flight per host."""
+    gone_after: int = 2
+    """Consecutive 404/410 answers before a notice is marked removed."""
+    db: str = ""
+    """Database URL (sqlite:///path or postgresql+psycopg://…); empty: a SQLite file in
+    the user's data directory."""
+    seeds: str = "seeds"
+    """Seed file or directory."""
+
+    @property
+    def db_url(self) -> str:
+        if self.db:
+            return self.db
+        path = Path(platformdirs.user_data_dir("govwatch")) / "govwatch.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

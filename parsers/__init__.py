@@ -7,7 +7,10 @@ from parsers import (  # noqa: F401  (register on import)
     generic,
     hanweb_jcms,
     hanweb_jpaas,
+    qianjiang,
+    sd_gongkai,
     textdump,
+    tongling,
     trs_wcm,
 )
 from parsers.clean import clean, clean_bytes

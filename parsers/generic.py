@@ -63,6 +63,7 @@ _NEGATIVE = re.compile(
     re.I,
 )
 _SURE_DETAIL_CHARS = 400
+EMPTY_CELL = "\u2205"
 _PUNCT = re.compile(r"[，。；、：！？,;]")
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜–—]|-{1,2}|\s-\s)\s*")
 _TITLE_CLASS = re.compile(
@@ -311,11 +312,11 @@ def extract_detail(
     tree: LexborHTMLParser, url: str | None, rules: Rules, parser: str, content: LexborNode | None
 ) -> Page:
     title = find_title(tree, rules, content)
+    inside = [line.text for line in walk_lines(content)] if content is not None else []
     meta = MetaBuilder()
     before, after = _text_around(tree, content)
     add_pairs(meta, pairs_in_cells(before))
     add_pairs(meta, [p for p in pairs_in_cells(after) if p[0] not in WEAK])
-    inside = [line.text for line in walk_lines(content)] if content is not None else []
     if meta.title and not same_text(meta.title, title) and len(meta.title) > 4:
         title = meta.title
     body = clean_body(inside, title, meta)
@@ -344,11 +345,16 @@ def _text_around(tree: LexborHTMLParser, content: LexborNode | None) -> tuple[li
     """The page's text nodes before and after the content, for metadata outside it.
 
     Text nodes, not lines: a label and its value sit in neighbouring cells or spans,
-    and lexbor hands out all text nodes of the page in one call.
+    and lexbor hands out all text nodes of the page in one call. Marks empty cells in
+    the tree, so it runs after the body has been read.
     """
     body = tree.body
     if body is None:
         return [], []
+    # An empty cell must stay a cell, or the label before it takes the next cell's text.
+    for cell in body.css("td, th, dd"):
+        if not cell.text(deep=True).strip():
+            cell.insert_child(EMPTY_CELL)
     sep = "\x00"
     whole = body.text(deep=True, separator=sep)
     inner = content.text(deep=True, separator=sep) if content is not None else ""

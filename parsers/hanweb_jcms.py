@@ -16,7 +16,7 @@ from parsers.generic import Rules, extract
 from parsers.html import parse_html
 from parsers.listing import item_from
 from parsers.records import ListingItem, Page
-from parsers.registry import register
+from parsers.registry import Request, register
 
 RULES = Rules(
     content=("#zoom", ".bt_content", "#Zoom", ".zoom"),
@@ -99,7 +99,19 @@ def _next_groups(page: str, store: str, url: str | None) -> list[str]:
     return out
 
 
-@register("hanweb_jcms", detect=detect)
+def request(url: str) -> Request:
+    """dataproxy.jsp wants a POST: paging in the query string, the unit's fields as a form."""
+    parts = urlsplit(url)
+    if not parts.path.endswith("dataproxy.jsp"):
+        return Request("GET", url)
+    paging = ("startrecord", "endrecord", "perpage")
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, v) for k, v in params if k in paging])
+    form = tuple((k, v) for k, v in params if k not in paging)
+    return Request("POST", parts._replace(query=query).geturl(), form)
+
+
+@register("hanweb_jcms", detect=detect, request=request)
 def parse(page: str, url: str | None) -> Page:
     store = _DATASTORE.search(page)
     if store is not None:

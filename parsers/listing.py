@@ -113,21 +113,31 @@ def _args(raw: str) -> list[str]:
     return [next(g for g in m.groups() if g is not None) for m in _ARG.finditer(raw) if m.group(0)]
 
 
+_JS_NUMBER = re.compile(r"\bvar\s+(\w+)\s*=\s*(\d+)")
+
+
 def js_next_pages(script: str, base: str | None) -> list[str]:
     """Pages after the current one, from TRS `createPageHTML(...)` calls.
 
     Two forms: createPageHTML(pages, current_from_0, prefix, ext), where page k ≥ 1 is
     prefix_k.ext; and createPageHTML(container, pages, current_from_1, prefix, ext,
-    records), where page n ≥ 2 is prefix_n.ext.
+    records), where page n ≥ 2 is prefix_n.ext. Numbers may be given as variables
+    (`var countPage = 3`), as the stock TRS template does.
     """
+    calls = list(_CREATE_PAGE.finditer(script))
+    if not calls:
+        return []
+    variables: dict[str, str] = {}
+    for name, value in _JS_NUMBER.findall(script):
+        variables.setdefault(name, value)
     out: list[str] = []
-    for m in _CREATE_PAGE.finditer(script):
-        args = _args(m.group(1))
+    for m in calls:
+        args = [variables.get(a.strip(), a.strip()) for a in _args(m.group(1))]
         try:
-            if len(args) >= 4 and args[0].strip().isdigit():
+            if len(args) >= 4 and args[0].isdigit():
                 pages, current, prefix, ext = int(args[0]), int(args[1]), args[2], args[3]
                 numbers = range(current + 1, pages)
-            elif len(args) >= 5 and args[1].strip().isdigit():
+            elif len(args) >= 5 and args[1].isdigit():
                 pages, current, prefix, ext = int(args[1]), int(args[2]), args[3], args[4]
                 numbers = range(current + 1, pages + 1)
             else:

@@ -18,12 +18,22 @@ ParseFn = Callable[[str, str | None], Page]
 
 
 @dataclass(frozen=True)
+class Request:
+    """How to ask for a URL a parser named: most are GETs; some paging APIs want a POST."""
+
+    method: str
+    url: str
+    form: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Parser:
     name: str
     parse: ParseFn
     hosts: tuple[str, ...] = ()
     detect: Callable[[str], bool] | None = None
     text: bool = False
+    request: Callable[[str], Request] | None = None
 
 
 _REGISTRY: dict[str, Parser] = {}
@@ -35,11 +45,12 @@ def register(
     hosts: tuple[str, ...] = (),
     detect: Callable[[str], bool] | None = None,
     text: bool = False,
+    request: Callable[[str], Request] | None = None,
 ) -> Callable[[ParseFn], ParseFn]:
     def add(fn: ParseFn) -> ParseFn:
         if name in _REGISTRY:
             raise ValueError(f"parser {name!r} registered twice")
-        _REGISTRY[name] = Parser(name, fn, hosts, detect, text)
+        _REGISTRY[name] = Parser(name, fn, hosts, detect, text, request)
         return fn
 
     return add

@@ -129,8 +129,14 @@ def score_corpus() -> Scores:
             scores.add_golden(f"seed {golden.stem}", json.loads(golden.read_text()), got)
     for expected_path in sorted(FIXTURES.glob("*/*.json")):
         source = next(
-            (p for p in (expected_path.with_suffix(".html"), expected_path.with_suffix(".json.txt"))
-             if p.exists()),
+            (
+                p
+                for p in (
+                    expected_path.with_suffix(".html"),
+                    expected_path.with_suffix(".json.txt"),
+                )
+                if p.exists()
+            ),
             None,
         )
         if source is None:

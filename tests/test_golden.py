@@ -26,7 +26,9 @@ def _fixture_cases() -> list[Any]:
         for suffix in (".html", ".json.txt"):
             source = expected.with_suffix(suffix)
             if source.exists():
-                cases.append(pytest.param(source, expected, id=f"{expected.parent.name}/{expected.stem}"))
+                cases.append(
+                    pytest.param(source, expected, id=f"{expected.parent.name}/{expected.stem}")
+                )
     return cases
 
 

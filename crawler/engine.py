@@ -1,0 +1,289 @@
+"""One crawl pass: fetch → parse → compare → store, for each seed.
+
+For every seed: follow its listing pages (up to max_pages, stopping early once a
+page lists only notices the store knows), then fetch the notices that are new or
+due for a revisit, and hand each outcome to the store. Errors of any kind are
+recorded per URL and counted; they never become versions and never abort the pass.
+A 304 costs no parse and no write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from crawler.fetch import Response, fetch, make_client
+from crawler.politeness import RETRY_STATUSES, Gates, backoff
+from crawler.seeds import Seed
+from govwatch.errors import (
+    ConnectionFailed,
+    DecodeError,
+    FetchError,
+    FetchTimeout,
+    GovwatchError,
+    RedirectError,
+    TooLarge,
+)
+from govwatch.settings import Settings
+from parsers import Page, clean
+from parsers.decode import decode_html
+from parsers.registry import Request, get
+from store import Store
+
+OUTCOMES = ("new", "revised", "removed", "unchanged", "errors")
+
+
+@dataclass
+class SiteStats:
+    new: int = 0
+    revised: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    requests: int = 0
+    bytes: int = 0
+    not_modified: int = 0
+    listing_pages: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    sites: dict[str, SiteStats] = field(default_factory=dict)
+
+
+Progress = Callable[[str, str], None]
+
+
+class _Failure(Exception):
+    """A URL that could not be fetched or read: recorded, counted, skipped."""
+
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+def _error_kind(exc: FetchError) -> str:
+    for kind, name in (
+        (FetchTimeout, "timeout"),
+        (ConnectionFailed, "connection"),
+        (RedirectError, "redirect"),
+        (TooLarge, "too_large"),
+    ):
+        if isinstance(exc, kind):
+            return name
+    return "fetch"
+
+
+class Crawler:
+    def __init__(self, store: Store, settings: Settings, progress: Progress | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.progress = progress or (lambda _site, _what: None)
+
+    async def run(self, seeds: list[Seed]) -> RunSummary:
+        run_id = self.store.start_run([s.id for s in seeds])
+        summary = RunSummary(run_id)
+        gates = Gates(self.settings.concurrency, self.settings.host_concurrency)
+        async with make_client(self.settings) as client:
+            await asyncio.gather(*(self._site(client, gates, seed, summary) for seed in seeds))
+        self.store.finish_run(
+            run_id, {site: stats.as_dict() for site, stats in summary.sites.items()}
+        )
+        return summary
+
+    async def _site(
+        self, client: httpx.AsyncClient, gates: Gates, seed: Seed, summary: RunSummary
+    ) -> None:
+        stats = summary.sites.setdefault(seed.id, SiteStats())
+        self.store.upsert_site(seed.id, seed.name, seed.parser, list(seed.topics))
+        site = _SiteCrawl(self, client, gates, seed, stats, summary.run_id)
+        fresh = await site.listings()
+        due = self.store.revisit_due(
+            seed.id,
+            datetime.now(UTC),
+            recent_days=seed.revisit.recent_days,
+            old_every=seed.revisit.old_every,
+        )
+        targets = list(dict.fromkeys([*fresh, *due]))
+        await asyncio.gather(*(site.notice(url) for url in targets))
+
+
+class _SiteCrawl:
+    def __init__(
+        self,
+        crawler: Crawler,
+        client: httpx.AsyncClient,
+        gates: Gates,
+        seed: Seed,
+        stats: SiteStats,
+        run_id: int,
+    ) -> None:
+        self.crawler = crawler
+        self.store = crawler.store
+        self.settings = crawler.settings
+        self.client = client
+        self.gates = gates
+        self.seed = seed
+        self.stats = stats
+        self.run_id = run_id
+        self.parser = get(seed.parser)
+
+    def _record_error(self, url: str, failure: _Failure) -> None:
+        self.stats.errors += 1
+        self.store.record_error(
+            self.run_id, self.seed.id, url, failure.kind, str(failure), failure.status
+        )
+        self.crawler.progress(self.seed.id, f"error {failure.kind} {url}")
+
+    def _allowed(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        return host in self.seed.hosts
+
+    async def _get(self, url: str, *, conditional: bool) -> Response:
+        """Fetch with politeness and retries; raises _Failure."""
+        request = self.parser.request(url) if self.parser.request else Request("GET", url)
+        headers: dict[str, str] = {}
+        if conditional and request.method == "GET":
+            etag, modified = self.store.get_validators(url)
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        host = urlsplit(url).hostname or ""
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: str | None = None
+            try:
+                async with self.gates.turn(host, self.seed.rate):
+                    self.stats.requests += 1
+                    resp = await fetch(
+                        self.client,
+                        request.url,
+                        self.settings,
+                        headers=headers,
+                        method=request.method,
+                        form=request.form,
+                    )
+                self.stats.bytes += len(resp.content)
+                if resp.status not in RETRY_STATUSES:
+                    break
+                retry_after = resp.headers.get("retry-after")
+                failure = _Failure("http_status", f"HTTP {resp.status}", resp.status)
+            except FetchError as exc:
+                if not isinstance(exc, FetchTimeout | ConnectionFailed):
+                    raise _Failure(_error_kind(exc), exc.reason) from exc
+                failure = _Failure(_error_kind(exc), exc.reason)
+            if attempt > self.settings.retries:
+                raise failure
+            await asyncio.sleep(backoff(attempt, self.settings.retry_base, retry_after))
+        if not self._allowed(resp.url):
+            raise _Failure("redirect", f"redirected off the seed's hosts to {resp.url}")
+        return resp
+
+    def _parse(self, resp: Response) -> Page:
+        try:
+            if self.seed.encoding:
+                text = resp.content.decode(self.seed.encoding, errors="replace")
+            else:
+                text = decode_html(resp.content, resp.content_type).text
+            page = clean(text, resp.url, parser=self.seed.parser, status=resp.status)
+        except DecodeError as exc:
+            raise _Failure("decode", str(exc), resp.status) from exc
+        except GovwatchError as exc:
+            raise _Failure("parse", str(exc), resp.status) from exc
+        if page.kind == "challenge":
+            raise _Failure("challenge", f"anti-bot challenge ({page.vendor})", resp.status)
+        return page
+
+    async def listings(self) -> list[str]:
+        """Walk the listing pages; return URLs of notices new to the store."""
+        queue = deque(self.seed.listing_urls)
+        seen: set[str] = set()
+        fresh: list[str] = []
+        while queue and self.stats.listing_pages < self.seed.max_pages:
+            url = queue.popleft()
+            if url in seen:
+                continue
+            seen.add(url)
+            self.stats.listing_pages += 1
+            self.crawler.progress(self.seed.id, f"listing {url}")
+            try:
+                resp = await self._get(url, conditional=True)
+                if resp.status == 304:
+                    self.stats.not_modified += 1
+                    continue
+                if resp.status >= 400:
+                    raise _Failure("http_status", f"HTTP {resp.status}", resp.status)
+                page = self._parse(resp)
+                if page.kind != "listing":
+                    raise _Failure("parse", "expected a listing page", resp.status)
+            except _Failure as failure:
+                self._record_error(url, failure)
+                continue
+            new_here = 0
+            for item in page.items:
+                if not self._allowed(item.url):
+                    continue
+                if self.store.mark_listed(
+                    self.seed.id, item.url, item.title, item.date, self.run_id
+                ):
+                    new_here += 1
+                    fresh.append(item.url)
+            self._save_validators(url, resp)
+            if page.items and not new_here:
+                break  # a page of known notices: the rest are older still
+            queue.extend(u for u in page.next_pages if u not in seen and self._allowed(u))
+        return fresh
+
+    def _save_validators(self, url: str, resp: Response) -> None:
+        etag = resp.headers.get("etag")
+        modified = resp.headers.get("last-modified")
+        if etag or modified:
+            self.store.save_validators(url, etag, modified)
+
+    async def notice(self, url: str) -> None:
+        self.crawler.progress(self.seed.id, f"notice {url}")
+        try:
+            resp = await self._get(url, conditional=True)
+            if resp.status == 304:
+                self.stats.not_modified += 1
+                self.stats.unchanged += 1
+                self.store.mark_checked(url)
+                return
+            if resp.status in (404, 410):
+                outcome = self.store.record_gone(
+                    self.seed.id, url, resp.status, self.run_id, threshold=self.settings.gone_after
+                )
+                if outcome.kind == "removed":
+                    self.stats.removed += 1
+                return
+            if resp.status >= 400:
+                raise _Failure("http_status", f"HTTP {resp.status}", resp.status)
+            page = self._parse(resp)
+            if page.kind != "detail":
+                raise _Failure("parse", f"expected a notice, got a {page.kind} page", resp.status)
+            if not page.body.strip():
+                raise _Failure("empty", "no notice text found on the page", resp.status)
+        except _Failure as failure:
+            self._record_error(url, failure)
+            return
+        outcome = self.store.record_page(self.seed.id, url, page, resp.content, self.run_id)
+        self._save_validators(url, resp)
+        if outcome.kind == "new":
+            self.stats.new += 1
+        elif outcome.kind in ("revised", "restored"):
+            self.stats.revised += 1
+        else:
+            self.stats.unchanged += 1

@@ -1,0 +1,19 @@
+"""潜江市教育局 (jyj.hbqj.gov.cn), a TRS WCM site: `/YYYYMM/tYYYYMMDD_<id>.shtml`
+notices with the body in `.TRS_Editor`, 相关附件 links beside it, and a QR caption
+glued to the last paragraph. Listings page through `createPageHTML(...)`. The markup
+is reconstructed from the TRS family (see tests/fixtures/README.md).
+"""
+
+from __future__ import annotations
+
+from parsers.generic import Rules, extract
+from parsers.records import Page
+from parsers.registry import register
+
+NAME = "qianjiang"
+RULES = Rules(content=(".TRS_Editor",), title=(".title h1", "h1"))
+
+
+@register(NAME, hosts=("hbqj.gov.cn",))
+def parse(page: str, url: str | None) -> Page:
+    return extract(page, url, RULES, NAME)

@@ -1,0 +1,155 @@
+"""The tables, as SQLAlchemy Core: the store's queries and Alembic's autogenerate read them.
+
+Migrations in store/migrations/versions/ are the authority on the database; a test checks
+that they build exactly this schema.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out: timestamptz on PostgreSQL, naive UTC text on SQLite.
+
+    SQLite has no time zones, so a value is stored as UTC without an offset (which also
+    keeps string comparison chronological) and comes back with UTC attached.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store keeps aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSON: sa.types.TypeEngine[Any] = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("parser", sa.Text, nullable=False),
+    sa.Column("topics", JSON, nullable=False),
+)
+
+crawl_runs = sa.Table(
+    "crawl_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("site_ids", JSON, nullable=False),
+    sa.Column("stats", JSON),
+)
+
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Text, sa.ForeignKey("sites.id"), nullable=False, index=True),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_checked_at", UTCDateTime),
+    # As the listing printed it (YYYY-MM-DD from the parsers, not always a valid date).
+    sa.Column("listed_date", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("gone_count", sa.Integer, nullable=False),
+    sa.Column("current_version", sa.Integer),
+    sa.CheckConstraint("status IN ('active', 'removed')", name="status"),
+)
+
+versions = sa.Table(
+    "versions",
+    metadata,
+    sa.Column("notice_id", sa.Integer, sa.ForeignKey("notices.id"), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("crawl_runs.id")),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("meta", JSON, nullable=False),
+    sa.Column("attachments", JSON, nullable=False),
+    sa.Column("raw_html", sa.LargeBinary, nullable=False),
+    sa.Column("changed_fields", JSON, nullable=False),
+    sa.Index("ix_versions_notice_id_content_hash", "notice_id", "content_hash"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("notice_id", sa.Integer, sa.ForeignKey("notices.id"), nullable=False),
+    # Per-notice event number: a second writer of the same transition collides here.
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer),
+    sa.Column("changed_fields", JSON, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("crawl_runs.id")),
+    sa.UniqueConstraint("notice_id", "seq"),
+    sa.CheckConstraint("kind IN ('new', 'revised', 'removed', 'restored')", name="kind"),
+    # A version is announced once; removed/restored may repeat over time, so only these two.
+    sa.Index(
+        "uq_events_notice_id_kind_version",
+        "notice_id",
+        "kind",
+        "version",
+        unique=True,
+        sqlite_where=sa.text("kind IN ('new', 'revised')"),
+        postgresql_where=sa.text("kind IN ('new', 'revised')"),
+    ),
+)
+
+fetch_errors = sa.Table(
+    "fetch_errors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("crawl_runs.id"), nullable=False),
+    sa.Column("site_id", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("status", sa.Integer),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    # One row per failure kind per URL per run, so a retried write updates instead of adding.
+    sa.UniqueConstraint("run_id", "url", "kind"),
+)
+
+validators = sa.Table(
+    "validators",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
