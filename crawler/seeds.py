@@ -11,6 +11,8 @@ the file and the key.
     encoding = "gb18030"                   # optional: overrides what the pages declare
     rate = 1.0                             # optional: requests per second per host
     allowed_hosts = ["www.jingjiang.gov.cn"]   # optional: defaults to the listing hosts
+    enabled = true                         # optional: false keeps it out of a plain
+                                           # `govwatch crawl` (name it to crawl it)
 
     [revisit]                              # optional
     recent_days = 30                       # notices first seen this recently: every crawl
@@ -62,6 +64,7 @@ class Seed:
     rate: float = 1.0
     allowed_hosts: tuple[str, ...] = ()
     revisit: Revisit = field(default_factory=Revisit)
+    enabled: bool = True
     path: Path | None = None
 
     @property
@@ -74,12 +77,13 @@ class Seed:
 class _Reader:
     """Typed access to one seed file's table; every error names the file and key."""
 
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], prefix: str = "") -> None:
         self.path = path
         self.data = data
+        self.prefix = prefix
 
     def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {problem}")
+        return ConfigError(f"{self.path}: {self.prefix}{key}: {problem}")
 
     def get(self, key: str, kind: type, default: Any = ...) -> Any:
         if key not in self.data:
@@ -109,19 +113,10 @@ class _Reader:
             raise self.fail(key, str(exc)) from None
 
 
-_KNOWN = {
-    "id",
-    "name",
-    "parser",
-    "listing_urls",
-    "max_pages",
-    "interval",
-    "topics",
-    "encoding",
-    "rate",
-    "allowed_hosts",
-    "revisit",
-}
+_KNOWN = set(
+    "id name parser listing_urls max_pages interval topics encoding rate allowed_hosts "
+    "revisit enabled".split()
+)
 
 
 def load_seed(path: Path) -> Seed:
@@ -159,10 +154,10 @@ def load_seed(path: Path) -> Seed:
     revisit = Revisit()
     if "revisit" in data:
         table = r.get("revisit", dict)
-        rr = _Reader(path, table)
+        rr = _Reader(path, table, "revisit.")
         extra = sorted(set(table) - {"recent_days", "old_every"})
         if extra:
-            raise r.fail(f"revisit.{extra[0]}", "unknown key")
+            raise rr.fail(extra[0], "unknown key")
         revisit = Revisit(
             recent_days=rr.get("recent_days", int, 30),
             old_every=rr.duration("old_every", timedelta(days=7)),
@@ -180,6 +175,7 @@ def load_seed(path: Path) -> Seed:
         rate=rate,
         allowed_hosts=r.strings("allowed_hosts", []),
         revisit=revisit,
+        enabled=r.get("enabled", bool, True),
         path=path,
     )
 

@@ -178,17 +178,24 @@ def _load_seeds(path: str | None, only: tuple[str, ...]) -> list[Seed]:
         unknown = sorted(set(only) - {s.id for s in seeds})
         if unknown:
             raise click.ClickException(f"unknown site id: {', '.join(unknown)}")
-        seeds = [s for s in seeds if s.id in only]
-    return seeds
+        return [s for s in seeds if s.id in only]
+    return [s for s in seeds if s.enabled]
 
 
 @main.command()
 @click.option("--seeds", "seeds_path", help="Seed file or directory (default: seeds/).")
 def sites(seeds_path: str | None) -> None:
-    """List the seeds: id, parser, interval, listing URLs."""
-    for seed in _load_seeds(seeds_path, ()):
+    """List the seeds: id, parser, interval, listing URLs (disabled ones marked)."""
+    from crawler.seeds import load_seeds
+
+    try:
+        seeds = load_seeds(Path(seeds_path or Settings.from_env().seeds))
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    for seed in seeds:
         urls = " ".join(seed.listing_urls)
-        click.echo(f"{seed.id:24} {seed.parser:13} {_duration(seed.interval):>5}  {urls}")
+        state = "" if seed.enabled else " (disabled)"
+        click.echo(f"{seed.id:24} {seed.parser:13} {_duration(seed.interval):>5}  {urls}{state}")
 
 
 def _duration(delta: timedelta) -> str:

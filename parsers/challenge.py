@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-_RUISHU = re.compile(r"""\$_ts\s*(?:=|\.)|<meta[^>]+\br\s*=\s*["']?m["']?""", re.I)
-_JSL = re.compile(r"__jsl_clearance|__jsluid|_jsl_clearance_s", re.I)
+_RUISHU_MARKS = ("$_ts", ' r="m"', " r='m'", " r=m>")
+_JSL_MARKS = ("__jsl_clearance", "__jsluid", "_jsl_clearance_s")
 _TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>|&[a-z#0-9]+;", re.I | re.S)
 _MAX_TEXT = 200
 
@@ -22,8 +22,9 @@ def visible_text_len(html: str) -> int:
 
 def detect_challenge(html: str, status: int | None = None) -> str | None:
     """The vendor ("ruishu", "jsl") when the page is a challenge, else None."""
-    ruishu = bool(_RUISHU.search(html[:20000]))
-    jsl = bool(_JSL.search(html[:20000]))
+    head = html[:20000]
+    ruishu = any(mark in head for mark in _RUISHU_MARKS)
+    jsl = any(mark in head for mark in _JSL_MARKS)
     if status == 412 and (ruishu or visible_text_len(html) < _MAX_TEXT):
         return "ruishu"
     if status == 521 and (jsl or visible_text_len(html) < _MAX_TEXT):

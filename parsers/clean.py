@@ -8,7 +8,6 @@ from parsers import registry
 from parsers.challenge import detect_challenge
 from parsers.decode import decode_html
 from parsers.records import Page
-from parsers.text import strip_controls
 
 _HTML_SIGN = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|div|p|table|meta|title|script|span|a\s)[\s>/]", re.I
@@ -23,7 +22,6 @@ def clean(
     text: str, url: str | None = None, *, parser: str | None = None, status: int | None = None
 ) -> Page:
     """Clean a decoded page. `parser` forces a registered parser; else one is chosen."""
-    text = strip_controls(text)
     is_html = looks_like_html(text)
     if is_html:
         vendor = detect_challenge(text, status)

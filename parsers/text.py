@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import re
 
-_WS = re.compile(r"[ \t\r\n\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff]+")
+# Whitespace, and the control and bidi-override characters that must never reach a
+# terminal or a feed: both become one space.
+_WS = re.compile(r"[\s\x00-\x08\x0e-\x1f\x7f\u00a0\u2000-\u200f\u2028-\u202e\u3000\ufeff]+")
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 # A line break between two CJK characters is an artefact of the HTML source, not a space.
 _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t\r\n]*(?=[{_CJK}])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200c-\u200f\u2028\u2029\u202a-\u202e]")
-
-
-def strip_controls(text: str) -> str:
-    """Remove control and bidi-override characters (applied once to a whole page)."""
-    return _CONTROL.sub("", text)
 
 
 def squash(text: str) -> str:
-    """Collapse whitespace runs to one space and trim."""
+    """Collapse whitespace (and control characters) to one space and trim."""
     if "\n" in text:
         text = _CJK_BREAK.sub("", text)
     return _WS.sub(" ", text).strip()
@@ -78,6 +74,8 @@ _CONTENT_FARM = re.compile(r"^(?:好文档\s*[-—–].*|.*专业文书写作范
 
 def strip_qr_tail(line: str) -> str:
     """Remove a QR/share caption glued to the end of a line."""
+    if "扫" not in line and "码" not in line:
+        return line
     return _QR_TAIL.sub("", line).rstrip()
 
 

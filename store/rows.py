@@ -1,0 +1,80 @@
+"""What the store hands back: small frozen records, never database rows or ORM objects."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from parsers.records import Attachment
+
+OutcomeKind = Literal["new", "revised", "unchanged", "restored", "removed", "gone_pending"]
+EventKind = Literal["new", "revised", "removed", "restored"]
+NoticeStatus = Literal["active", "removed"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one fetch did to a notice (urlwatch's new/changed/unchanged, plus removals)."""
+
+    kind: OutcomeKind
+    version: int | None = None
+    changed_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    id: int
+    site_id: str
+    url: str
+    title: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    last_checked_at: datetime | None
+    listed_date: str | None
+    status: NoticeStatus
+    gone_count: int
+    current_version: int | None
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One stored version; the raw page stays compressed until asked for."""
+
+    number: int
+    fetched_at: datetime
+    title: str
+    content_hash: str
+    changed_fields: tuple[str, ...]
+    body: str
+    meta: dict[str, str]
+    attachments: tuple[Attachment, ...]
+    raw_compressed: bytes = field(repr=False)
+
+    def raw_html(self) -> bytes:
+        """The page as fetched, so it can be parsed again with a better parser."""
+        return zlib.decompress(self.raw_compressed)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    notice_id: int
+    kind: EventKind
+    url: str
+    title: str
+    site: str
+    at: datetime
+    version: int | None
+    changed_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    run_id: int
+    site_id: str
+    url: str
+    kind: str
+    status: int | None
+    message: str
+    at: datetime
