@@ -119,14 +119,15 @@ GENERIC = Rules()
 
 
 def _weight(node: LexborNode) -> float:
+    """A factor from class/id names: they tilt a score, never make a small node win."""
     names = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
     if not names.strip():
-        return 0.0
-    weight = 0.0
+        return 1.0
+    weight = 1.0
     if _POSITIVE.search(names):
-        weight += 25
+        weight *= 1.5
     if _NEGATIVE.search(names):
-        weight -= 25
+        weight *= 0.5
     return weight
 
 
@@ -203,7 +204,7 @@ def score_content(root: LexborNode) -> LexborNode | None:
     for node, raw in ranked:
         total, links = _text_len(node)
         density = links / total if total else 1.0
-        final = (raw + _weight(node)) * (1 - density)
+        final = raw * _weight(node) * (1 - density)
         if best is None or final > best[0]:
             best = (final, node)
     return best[1] if best else None
@@ -312,7 +313,7 @@ def extract_detail(
     tree: LexborHTMLParser, url: str | None, rules: Rules, parser: str, content: LexborNode | None
 ) -> Page:
     title = find_title(tree, rules, content)
-    inside = [line.text for line in walk_lines(content)] if content is not None else []
+    inside = _body_lines(content) if content is not None else []
     meta = MetaBuilder()
     before, after = _text_around(tree, content)
     add_pairs(meta, pairs_in_cells(before))
@@ -339,6 +340,18 @@ def extract_detail(
         meta=meta.meta(),
         attachments=attachments,
     )
+
+
+def _body_lines(content: LexborNode) -> list[str]:
+    """The content's lines, less a bare list of file links trailing the text: those are
+    attachments, not notice text, unless an "附件" line of the notice introduces them."""
+    lines = walk_lines(content)
+    end = len(lines)
+    while end and lines[end - 1].file_link:
+        end -= 1
+    if end < len(lines) and not (end and lines[end - 1].text.startswith("附件")):
+        lines = lines[:end]
+    return [line.text for line in lines]
 
 
 def _text_around(tree: LexborHTMLParser, content: LexborNode | None) -> tuple[list[str], list[str]]:

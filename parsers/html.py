@@ -3,9 +3,9 @@
 Block elements end a line, inline text is joined, <br> breaks a line, a data table
 gives one line per row with its cells joined by " | ". `parse_html` prunes scripts,
 styles, form controls and elements hidden by inline style once, up front, so no
-later pass has to ask again. Lines produced
-inside the chosen content element are marked, so one walk over the page yields
-both the notice body and the surrounding lines (where 信息公开 headers live).
+later pass has to ask again. Lines that are a
+single attachment link are marked, so a bare file list after the text can be told
+from the notice's own "附件：" lines.
 """
 
 from __future__ import annotations
@@ -71,17 +71,16 @@ _NOT_TEXT = {"head", "title", "meta", "link", "option"}
 @dataclass(frozen=True)
 class Line:
     text: str
-    in_content: bool
+    file_link: bool = False
+    """The whole line is one link to an attachment."""
 
 
 class _Walker:
-    def __init__(self, content: LexborNode | None) -> None:
-        self.content_id = content.mem_id if content is not None else None
+    def __init__(self) -> None:
         self.lines: list[Line] = []
         self.buf: list[str] = []
-        self.inside = False
 
-    def flush(self) -> None:
+    def flush(self, file_link: bool = False) -> None:
         if self.buf:
             raw = "".join(self.buf)
             self.buf.clear()
@@ -89,10 +88,10 @@ class _Walker:
                 return
             text = squash(raw)
             if text:
-                self.lines.append(Line(text, self.inside))
+                self.lines.append(Line(text, file_link))
 
     def cell_text(self, cell: LexborNode) -> str:
-        sub = _Walker(None)
+        sub = _Walker()
         sub.walk(cell)
         sub.flush()
         return " ".join(line.text for line in sub.lines)
@@ -101,7 +100,7 @@ class _Walker:
         for row in table.css("tr"):
             cells = [self.cell_text(c) for c in row.iter() if c.tag in ("td", "th")]
             if any(cells):
-                self.lines.append(Line(" | ".join(cells), self.inside))
+                self.lines.append(Line(" | ".join(cells).strip()))
 
     def walk(self, node: LexborNode) -> None:
         for child in node.iter(include_text=True):
@@ -113,37 +112,27 @@ class _Walker:
                 continue
             if tag == "br":
                 self.flush()
-                continue
-            entering = child.mem_id == self.content_id
-            if entering:
-                self.flush()
-                self.inside = True
-            if tag == "table" and is_data_table(child):
+            elif tag == "table" and is_data_table(child):
                 self.flush()
                 self.table(child)
-            elif tag in BLOCK or (tag == "a" and _is_file_link(child)):
+            elif tag in BLOCK:
                 self.flush()
                 self.walk(child)
                 self.flush()
+            elif tag == "a" and _is_file_link(child):
+                self.flush()
+                self.walk(child)
+                self.flush(file_link=True)
             else:
                 self.walk(child)
-            if entering:
-                self.flush()
-                self.inside = False
 
 
-def walk_lines(root: LexborNode, content: LexborNode | None = None) -> list[Line]:
-    """Every text line under `root`, in order; those inside `content` marked."""
-    walker = _Walker(content)
-    if content is not None and content.mem_id == root.mem_id:
-        walker.inside = True
+def walk_lines(root: LexborNode) -> list[Line]:
+    """Every text line under `root`, in order."""
+    walker = _Walker()
     walker.walk(root)
     walker.flush()
     return walker.lines
-
-
-def node_lines(node: LexborNode) -> list[str]:
-    return [line.text for line in walk_lines(node)]
 
 
 def absolute(base: str | None, href: str) -> str:

@@ -65,6 +65,12 @@ def _children(node: LexborNode) -> list[LexborNode]:
     return [c for c in node.iter() if c.tag in _ROW_TAGS]
 
 
+def _signature(node: LexborNode) -> tuple[str | None, str]:
+    """Tag and first class name: sections of one list share them."""
+    classes = (node.attributes.get("class") or "").split()
+    return node.tag, classes[0] if classes else ""
+
+
 def find_listing(tree: LexborHTMLParser, base: str | None) -> Listing | None:
     """The page's list of notices, or None when no container holds enough dated rows."""
     best: tuple[int, LexborNode, list[ListingItem]] | None = None
@@ -89,10 +95,10 @@ def find_listing(tree: LexborHTMLParser, base: str | None) -> Listing | None:
     merged = list(items)
     parent = container.parent
     if parent is not None:
-        signature = (container.tag, container.attributes.get("class"))
+        signature = _signature(container)
         merged = []
         for sibling in parent.iter():
-            if (sibling.tag, sibling.attributes.get("class")) != signature:
+            if _signature(sibling) != signature:
                 continue
             if sibling.mem_id == container.mem_id:
                 merged.extend(items)

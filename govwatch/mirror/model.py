@@ -98,6 +98,8 @@ class Reply:
     body: bytes
     dynamic: bool = False
     headers: tuple[tuple[str, str], ...] = ()
+    # When the page was first published (epoch seconds): its Last-Modified until it changes.
+    published: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,14 +147,14 @@ class SiteStats:
         for k, v in other.by_status.items():
             by_status[k] = by_status.get(k, 0) + v
         by_method = dict(self.by_method)
-        for k, v in other.by_method.items():
-            by_method[k] = by_method.get(k, 0) + v
+        for verb, n in other.by_method.items():
+            by_method[verb] = by_method.get(verb, 0) + n
         return SiteStats(
             self.requests + other.requests, self.bytes_sent + other.bytes_sent, by_status, by_method
         )
 
     def as_dict(self) -> dict[str, int]:
         out = {"requests": self.requests, "bytes_sent": self.bytes_sent}
-        out.update({f"status_{k}": v for k, v in sorted(self.by_status.items())})
-        out.update({f"method_{k}": v for k, v in sorted(self.by_method.items())})
+        out.update({f"status_{code}": n for code, n in sorted(self.by_status.items())})
+        out.update({f"method_{verb}": n for verb, n in sorted(self.by_method.items())})
         return out
