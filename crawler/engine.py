@@ -36,7 +36,7 @@ from parsers.decode import decode_html
 from parsers.registry import Request, get
 from store import Store
 
-OUTCOMES = ("new", "revised", "removed", "unchanged", "errors")
+OUTCOMES = ("new", "revised", "removed", "restored", "unchanged", "errors")
 
 
 @dataclass
@@ -44,6 +44,7 @@ class SiteStats:
     new: int = 0
     revised: int = 0
     removed: int = 0
+    restored: int = 0
     unchanged: int = 0
     errors: int = 0
     requests: int = 0
@@ -259,15 +260,14 @@ class _SiteCrawl:
             resp = await self._get(url, conditional=True)
             if resp.status == 304:
                 self.stats.not_modified += 1
-                self.stats.unchanged += 1
-                self.store.mark_checked(url)
+                outcome = self.store.mark_checked(self.seed.id, url, self.run_id)
+                self._count(outcome.kind)
                 return
             if resp.status in (404, 410):
                 outcome = self.store.record_gone(
                     self.seed.id, url, resp.status, self.run_id, threshold=self.settings.gone_after
                 )
-                if outcome.kind == "removed":
-                    self.stats.removed += 1
+                self._count(outcome.kind)
                 return
             if resp.status >= 400:
                 raise _Failure("http_status", f"HTTP {resp.status}", resp.status)
@@ -281,9 +281,16 @@ class _SiteCrawl:
             return
         outcome = self.store.record_page(self.seed.id, url, page, resp.content, self.run_id)
         self._save_validators(url, resp)
-        if outcome.kind == "new":
+        self._count(outcome.kind)
+
+    def _count(self, kind: str) -> None:
+        if kind == "new":
             self.stats.new += 1
-        elif outcome.kind in ("revised", "restored"):
+        elif kind == "revised":
             self.stats.revised += 1
-        else:
+        elif kind == "restored":
+            self.stats.restored += 1
+        elif kind == "removed":
+            self.stats.removed += 1
+        elif kind == "unchanged":
             self.stats.unchanged += 1

@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -18,6 +18,7 @@ from parsers import Page, clean_bytes, registry
 if TYPE_CHECKING:
     from crawler.seeds import Seed
     from store import Store
+    from store.rows import EventKind
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -262,7 +263,7 @@ def events(db: str | None, site: str | None, kind: str | None, since: str | None
     when = _parse_since(since)
     store = _open_store(db)
     try:
-        rows = store.events(site=site, kind=kind, since=when)
+        rows = store.events(site=site, kind=cast("EventKind | None", kind), since=when)
     finally:
         store.close()
     if fmt == "json":

@@ -36,6 +36,7 @@ class NoticeRow:
     status: NoticeStatus
     gone_count: int
     current_version: int | None
+    first_run_id: int | None
 
 
 @dataclass(frozen=True)

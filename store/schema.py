@@ -84,6 +84,7 @@ notices = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("gone_count", sa.Integer, nullable=False),
     sa.Column("current_version", sa.Integer),
+    sa.Column("first_run_id", sa.Integer, sa.ForeignKey("crawl_runs.id")),
     sa.CheckConstraint("status IN ('active', 'removed')", name="status"),
 )
 
@@ -101,6 +102,7 @@ versions = sa.Table(
     sa.Column("attachments", JSON, nullable=False),
     sa.Column("raw_html", sa.LargeBinary, nullable=False),
     sa.Column("changed_fields", JSON, nullable=False),
+    # Not unique: a page that goes back to an earlier text is a new version with an old hash.
     sa.Index("ix_versions_notice_id_content_hash", "notice_id", "content_hash"),
 )
 

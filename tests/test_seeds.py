@@ -47,9 +47,15 @@ def test_the_shipped_seeds_load() -> None:
     [
         (('parser = "generic"', 'parser = "nosuch"'), "parser"),
         (('interval = "30m"', 'interval = "soon"'), "interval"),
-        (('max_pages = 3', 'max_pages = "3"'), "max_pages"),
-        (('max_pages = 3', 'max_pages = 0'), "max_pages"),
-        (('listing_urls = ["http://127.0.0.1:8000/tzgg/index.html"]', 'listing_urls = ["ftp://x"]'), "listing_urls"),
+        (("max_pages = 3", 'max_pages = "3"'), "max_pages"),
+        (("max_pages = 3", "max_pages = 0"), "max_pages"),
+        (
+            (
+                'listing_urls = ["http://127.0.0.1:8000/tzgg/index.html"]',
+                'listing_urls = ["ftp://x"]',
+            ),
+            "listing_urls",
+        ),
         (('id = "demo-tzgg"', 'id = "Demo Site"'), "id"),
         (('topics = ["教育"]', 'topics = ["教育"]\nintervall = "1h"'), "intervall"),
         (('old_every = "2d"', 'old_every = "2x"'), "revisit.old_every"),

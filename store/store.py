@@ -1,0 +1,635 @@
+"""The versioned store of notices: what was listed, every version of every page, and events.
+
+Every public method is one transaction. Writes can be repeated without harm (the same page
+twice is one version, one event), except where counting is the point: start_run opens a new
+run and record_gone counts each 404. Several processes may share one database. On
+PostgreSQL, writes that concern one notice lock its row first (SELECT ... FOR UPDATE), so two
+crawlers serialise on it; the unique constraints catch anything that slips past, and such a
+collision (or a serialisation failure or deadlock) is retried from the start. On SQLite every
+write transaction is BEGIN IMMEDIATE, which serialises writers outright.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, TypeVar, cast
+
+import sqlalchemy as sa
+from alembic.util import CommandError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine
+
+from govwatch.errors import StoreError
+from parsers.records import Attachment, Page
+from store import database
+from store.hashing import changed_fields, cleaned_record, content_hash
+from store.rows import (
+    ErrorRow,
+    EventKind,
+    EventRow,
+    NoticeRow,
+    NoticeStatus,
+    Outcome,
+    VersionRow,
+)
+from store.schema import (
+    crawl_runs,
+    events,
+    fetch_errors,
+    notices,
+    sites,
+    validators,
+    versions,
+)
+
+T = TypeVar("T")
+
+ATTEMPTS = 8
+"""Tries of one transaction that lost a race before the error reaches the caller."""
+
+# serialization_failure, deadlock_detected, unique_violation
+_RETRY_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+_GONE_STATUSES = (404, 410)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """A database of sites, notices, their versions and events; open with `Store.open`."""
+
+    def __init__(self, engine: Engine, url: URL, clock: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._reader = engine.execution_options(**{database.READ_OPTION: True})
+        self._url = url
+        self._clock = clock
+        self.name = url.render_as_string(hide_password=True)
+
+    @classmethod
+    def open(cls, url: str, *, clock: Callable[[], datetime] = utcnow) -> Store:
+        """Connect and migrate to the newest schema; StoreError (password masked) if we can't.
+
+        `clock` gives the times written to the store; tests pass a fake one.
+        """
+        try:
+            parsed = database.parse_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise StoreError(
+                "not a usable database URL (sqlite:///PATH or postgresql+psycopg://...): "
+                + str(exc).splitlines()[0].replace(url, "<url>")
+            ) from exc
+        engine = database.create_engine(parsed)
+        try:
+            database.migrate(engine)
+        except (sa.exc.SQLAlchemyError, CommandError) as exc:
+            engine.dispose()
+            masked = parsed.render_as_string(hide_password=True)
+            raise StoreError(
+                f"cannot open database {masked}: {database.reason(exc, parsed)}"
+            ) from exc
+        return cls(engine, parsed, clock)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.name!r})"
+
+    # Sites, runs, errors, validators
+
+    def upsert_site(self, site_id: str, name: str, parser: str, topics: list[str]) -> None:
+        stmt = self._insert(sites).values(id=site_id, name=name, parser=parser, topics=topics)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[sites.c.id],
+            set_={key: stmt.excluded[key] for key in ("name", "parser", "topics")},
+        )
+        self._execute(stmt)
+
+    def start_run(self, site_ids: list[str]) -> int:
+        stmt = (
+            sa.insert(crawl_runs)
+            .values(started_at=self._clock(), site_ids=site_ids)
+            .returning(crawl_runs.c.id)
+        )
+        return self._run(lambda conn: int(conn.execute(stmt).scalar_one()))
+
+    def finish_run(self, run_id: int, stats: dict[str, Any]) -> None:
+        stmt = (
+            sa.update(crawl_runs)
+            .where(crawl_runs.c.id == run_id)
+            .values(finished_at=self._clock(), stats=stats)
+        )
+
+        def work(conn: Connection) -> None:
+            if conn.execute(stmt).rowcount == 0:
+                raise StoreError(f"unknown crawl run {run_id}")
+
+        self._run(work)
+
+    def record_error(
+        self,
+        run_id: int,
+        site_id: str,
+        url: str,
+        kind: str,
+        message: str,
+        status: int | None = None,
+    ) -> None:
+        """Log a failed fetch or parse; the same failure again in one run updates its row."""
+        values = {"site_id": site_id, "status": status, "message": message, "at": self._clock()}
+        stmt = self._insert(fetch_errors).values(run_id=run_id, url=url, kind=kind, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[fetch_errors.c.run_id, fetch_errors.c.url, fetch_errors.c.kind],
+            set_={key: stmt.excluded[key] for key in values},
+        )
+        self._execute(stmt)
+
+    def errors(self, run_id: int) -> list[ErrorRow]:
+        stmt = (
+            sa.select(fetch_errors)
+            .where(fetch_errors.c.run_id == run_id)
+            .order_by(fetch_errors.c.at, fetch_errors.c.id)
+        )
+        return self._read(
+            lambda conn: [
+                ErrorRow(
+                    run_id=row.run_id,
+                    site_id=row.site_id,
+                    url=row.url,
+                    kind=row.kind,
+                    status=row.status,
+                    message=row.message,
+                    at=row.at,
+                )
+                for row in conn.execute(stmt)
+            ]
+        )
+
+    def get_validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) from the last fetch of `url`, for a conditional request."""
+        stmt = sa.select(validators.c.etag, validators.c.last_modified).where(
+            validators.c.url == url
+        )
+        row = self._read(lambda conn: conn.execute(stmt).first())
+        return (row.etag, row.last_modified) if row else (None, None)
+
+    def save_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        values = {"etag": etag, "last_modified": last_modified, "updated_at": self._clock()}
+        stmt = self._insert(validators).values(url=url, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[validators.c.url],
+            set_={key: stmt.excluded[key] for key in values},
+        )
+        self._execute(stmt)
+
+    # Notices
+
+    def known_urls(self, site_id: str) -> set[str]:
+        stmt = sa.select(notices.c.url).where(notices.c.site_id == site_id)
+        return self._read(lambda conn: set(conn.execute(stmt).scalars()))
+
+    def mark_listed(
+        self, site_id: str, url: str, title: str, listed_date: str | None, run_id: int | None
+    ) -> bool:
+        """Note that a listing shows `url`; True when the store did not know it yet.
+
+        A new notice has no version until its page is recorded.
+        """
+
+        def work(conn: Connection) -> bool:
+            now = self._clock()
+            created = conn.execute(
+                self._new_notice(site_id, url, title, now, run_id, listed_date).returning(
+                    notices.c.id
+                )
+            ).first()
+            if created is not None:
+                return True
+            conn.execute(
+                sa.update(notices)
+                .where(notices.c.url == url)
+                .values(
+                    last_seen_at=now,
+                    listed_date=sa.func.coalesce(notices.c.listed_date, listed_date),
+                )
+            )
+            return False
+
+        return self._run(work)
+
+    def record_page(
+        self, site_id: str, url: str, page: Page, raw_html: bytes, run_id: int | None
+    ) -> Outcome:
+        """Store a fetched, cleaned detail page: a new version only when the record changed.
+
+        Reverting to an earlier text is a change too (a new version), and a notice that was
+        removed comes back as 'restored'.
+        """
+        record = cleaned_record(page)
+        digest = content_hash(record)
+        raw = zlib.compress(raw_html)
+
+        def work(conn: Connection) -> Outcome:
+            now = self._clock()
+            notice = self._lock_notice(conn, site_id, url, page.title, now, run_id)
+            current = None
+            if notice.current_version is not None:
+                current = conn.execute(
+                    sa.select(versions).where(
+                        versions.c.notice_id == notice.id,
+                        versions.c.number == notice.current_version,
+                    )
+                ).one()
+            changes: dict[str, Any] = {"last_seen_at": now, "last_checked_at": now, "gone_count": 0}
+            if current is not None and current.content_hash == digest:
+                outcome = Outcome("unchanged", current.number)
+            else:
+                outcome = self._add_version(
+                    conn, notice.id, current, record, digest, raw, now, run_id
+                )
+                changes.update(current_version=outcome.version, title=page.title or notice.title)
+            if notice.status == "removed":
+                changes["status"] = "active"
+                self._add_event(conn, notice.id, "restored", outcome.version, (), now, run_id)
+                outcome = replace(outcome, kind="restored")
+            conn.execute(sa.update(notices).where(notices.c.id == notice.id).values(changes))
+            return outcome
+
+        return self._run(work)
+
+    def mark_checked(self, site_id: str, url: str, run_id: int | None) -> Outcome:
+        """A 304 for a notice: it is there and unchanged. Resets the gone count; a notice
+        that was removed is 'restored' (its content is the current version's)."""
+
+        def work(conn: Connection) -> Outcome:
+            now = self._clock()
+            notice = conn.execute(
+                sa.select(notices)
+                .where(notices.c.url == url, notices.c.site_id == site_id)
+                .with_for_update()
+            ).first()
+            if notice is None:
+                raise StoreError(f"{url}: unknown notice of site {site_id}")
+            changes: dict[str, Any] = {"last_seen_at": now, "last_checked_at": now, "gone_count": 0}
+            outcome = Outcome("unchanged", notice.current_version)
+            if notice.status == "removed":
+                changes["status"] = "active"
+                self._add_event(
+                    conn, notice.id, "restored", notice.current_version, (), now, run_id
+                )
+                outcome = Outcome("restored", notice.current_version)
+            conn.execute(sa.update(notices).where(notices.c.id == notice.id).values(changes))
+            return outcome
+
+        return self._run(work)
+
+    def record_gone(
+        self, site_id: str, url: str, status: int, run_id: int | None, threshold: int = 2
+    ) -> Outcome:
+        """Count a confirmed 404/410; at `threshold` in a row an active notice is 'removed'.
+
+        Every other call answers 'gone_pending', also for a notice already removed. Nothing is
+        deleted: versions stay, and a later successful fetch restores the notice.
+        """
+        if status not in _GONE_STATUSES:
+            raise ValueError(f"HTTP {status} does not say a page is gone (404 or 410 does)")
+
+        def work(conn: Connection) -> Outcome:
+            now = self._clock()
+            notice = conn.execute(
+                sa.select(notices)
+                .where(notices.c.url == url, notices.c.site_id == site_id)
+                .with_for_update()
+            ).first()
+            if notice is None:
+                raise StoreError(f"{url}: unknown notice of site {site_id}")
+            gone = notice.gone_count + 1
+            changes: dict[str, Any] = {"gone_count": gone, "last_checked_at": now}
+            outcome = Outcome("gone_pending", notice.current_version)
+            if gone >= threshold and notice.status == "active":
+                changes["status"] = "removed"
+                self._add_event(conn, notice.id, "removed", notice.current_version, (), now, run_id)
+                outcome = Outcome("removed", notice.current_version)
+            conn.execute(sa.update(notices).where(notices.c.id == notice.id).values(changes))
+            return outcome
+
+        return self._run(work)
+
+    def revisit_due(
+        self,
+        site_id: str,
+        now: datetime,
+        *,
+        recent_days: int = 30,
+        old_every: timedelta = timedelta(days=7),
+    ) -> list[str]:
+        """URLs to fetch again, least recently checked first.
+
+        Young notices change most, so they are checked every time; older ones every
+        `old_every`; a page that answered 404/410 until it is settled (and after, to notice a
+        return); a notice never fetched successfully until it is.
+        """
+        active = notices.c.status == "active"
+        stmt = (
+            sa.select(notices.c.url)
+            .where(
+                notices.c.site_id == site_id,
+                sa.or_(
+                    sa.and_(active, notices.c.first_seen_at >= now - timedelta(days=recent_days)),
+                    sa.and_(
+                        active,
+                        sa.or_(
+                            notices.c.last_checked_at.is_(None),
+                            notices.c.last_checked_at <= now - old_every,
+                        ),
+                    ),
+                    notices.c.gone_count > 0,
+                    notices.c.current_version.is_(None),
+                ),
+            )
+            .order_by(sa.nulls_first(notices.c.last_checked_at.asc()), notices.c.id)
+        )
+        return self._read(lambda conn: list(conn.execute(stmt).scalars()))
+
+    def notice(self, url: str) -> NoticeRow | None:
+        stmt = sa.select(notices).where(notices.c.url == url)
+        row = self._read(lambda conn: conn.execute(stmt).first())
+        return None if row is None else _notice_row(row)
+
+    # Reading history
+
+    def events(
+        self,
+        site: str | None = None,
+        kind: EventKind | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[EventRow]:
+        """Events newest first; `since` is inclusive. The title is the one of that version."""
+        stmt = (
+            sa.select(
+                events.c.notice_id,
+                events.c.kind,
+                events.c.at,
+                events.c.version,
+                events.c.changed_fields,
+                notices.c.url,
+                notices.c.site_id,
+                sa.func.coalesce(versions.c.title, notices.c.title).label("title"),
+            )
+            .select_from(
+                events.join(notices, events.c.notice_id == notices.c.id).outerjoin(
+                    versions,
+                    sa.and_(
+                        versions.c.notice_id == events.c.notice_id,
+                        versions.c.number == events.c.version,
+                    ),
+                )
+            )
+            .order_by(events.c.at.desc(), events.c.id.desc())
+            .limit(limit)
+        )
+        if site is not None:
+            stmt = stmt.where(notices.c.site_id == site)
+        if kind is not None:
+            stmt = stmt.where(events.c.kind == kind)
+        if since is not None:
+            stmt = stmt.where(events.c.at >= since)
+        return self._read(
+            lambda conn: [
+                EventRow(
+                    notice_id=row.notice_id,
+                    kind=cast(EventKind, row.kind),
+                    url=row.url,
+                    title=row.title,
+                    site=row.site_id,
+                    at=row.at,
+                    version=row.version,
+                    changed_fields=tuple(row.changed_fields),
+                )
+                for row in conn.execute(stmt)
+            ]
+        )
+
+    def history(self, url: str) -> list[VersionRow]:
+        """Every version of a notice, oldest first; StoreError for a URL the store never saw."""
+
+        def work(conn: Connection) -> list[VersionRow]:
+            notice_id = self._notice_id(conn, url)
+            rows = conn.execute(
+                sa.select(versions)
+                .where(versions.c.notice_id == notice_id)
+                .order_by(versions.c.number)
+            )
+            return [_version_row(row) for row in rows]
+
+        return self._read(work)
+
+    def version(self, url: str, number: int) -> VersionRow:
+        def work(conn: Connection) -> VersionRow:
+            row = conn.execute(
+                sa.select(versions).where(
+                    versions.c.notice_id == self._notice_id(conn, url),
+                    versions.c.number == number,
+                )
+            ).first()
+            if row is None:
+                raise StoreError(f"{url}: no version {number}")
+            return _version_row(row)
+
+        return self._read(work)
+
+    # Plumbing
+
+    def _run(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in a write transaction, again from the start when it lost a race."""
+        return self._transaction(self._engine, work)
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        return self._transaction(self._reader, work)
+
+    def _execute(self, stmt: sa.Executable) -> None:
+        self._run(lambda conn: conn.execute(stmt))
+
+    def _transaction(self, engine: Engine, work: Callable[[Connection], T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                with engine.begin() as conn:
+                    return work(conn)
+            except sa.exc.DBAPIError as exc:
+                sqlstate = getattr(exc.orig, "sqlstate", None)
+                if attempt < ATTEMPTS and sqlstate in _RETRY_SQLSTATES:
+                    time.sleep(random.uniform(0.005, 0.02) * attempt)
+                    attempt += 1
+                    continue
+                raise StoreError(f"{self.name}: {database.reason(exc, self._url)}") from exc
+
+    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+        """INSERT with ON CONFLICT, which both backends spell the same way."""
+        if self._engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def _new_notice(
+        self,
+        site_id: str,
+        url: str,
+        title: str,
+        now: datetime,
+        run_id: int | None,
+        listed_date: str | None = None,
+    ) -> postgresql.Insert | sqlite.Insert:
+        """INSERT of a notice without versions that does nothing when the URL is known."""
+        return (
+            self._insert(notices)
+            .values(
+                site_id=site_id,
+                url=url,
+                title=title,
+                first_seen_at=now,
+                last_seen_at=now,
+                listed_date=listed_date,
+                status="active",
+                gone_count=0,
+                first_run_id=run_id,
+            )
+            .on_conflict_do_nothing(index_elements=[notices.c.url])
+        )
+
+    def _lock_notice(
+        self,
+        conn: Connection,
+        site_id: str,
+        url: str,
+        title: str,
+        now: datetime,
+        run_id: int | None,
+    ) -> sa.Row[Any]:
+        """The notice row, created if missing, locked until commit (a no-op on SQLite)."""
+        conn.execute(self._new_notice(site_id, url, title, now, run_id))
+        return conn.execute(sa.select(notices).where(notices.c.url == url).with_for_update()).one()
+
+    def _add_version(
+        self,
+        conn: Connection,
+        notice_id: int,
+        current: sa.Row[Any] | None,
+        record: dict[str, Any],
+        digest: str,
+        raw: bytes,
+        now: datetime,
+        run_id: int | None,
+    ) -> Outcome:
+        """Write the version after `current` (None: the first) and its 'new'/'revised' event."""
+        kind: EventKind = "new" if current is None else "revised"
+        number = 1 if current is None else current.number + 1
+        fields = () if current is None else changed_fields(_record_of(current), record)
+        conn.execute(
+            sa.insert(versions).values(
+                notice_id=notice_id,
+                number=number,
+                fetched_at=now,
+                run_id=run_id,
+                content_hash=digest,
+                raw_html=raw,
+                changed_fields=list(fields),
+                **record,
+            )
+        )
+        self._add_event(conn, notice_id, kind, number, fields, now, run_id)
+        return Outcome(kind, number, fields)
+
+    @staticmethod
+    def _notice_id(conn: Connection, url: str) -> int:
+        notice_id = conn.execute(sa.select(notices.c.id).where(notices.c.url == url)).scalar()
+        if notice_id is None:
+            raise StoreError(f"{url}: unknown notice")
+        return int(notice_id)
+
+    @staticmethod
+    def _add_event(
+        conn: Connection,
+        notice_id: int,
+        kind: EventKind,
+        version: int | None,
+        fields: tuple[str, ...],
+        at: datetime,
+        run_id: int | None,
+    ) -> None:
+        # The caller holds the notice's lock, so max + 1 cannot be taken twice.
+        seq = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(events.c.seq), 0) + 1).where(
+                events.c.notice_id == notice_id
+            )
+        ).scalar_one()
+        conn.execute(
+            sa.insert(events).values(
+                notice_id=notice_id,
+                seq=seq,
+                kind=kind,
+                version=version,
+                changed_fields=list(fields),
+                at=at,
+                run_id=run_id,
+            )
+        )
+
+
+def _record_of(version: sa.Row[Any]) -> dict[str, Any]:
+    """A stored version as the cleaned record it was hashed from."""
+    return {
+        "title": version.title,
+        "body": version.body,
+        "meta": version.meta,
+        "attachments": version.attachments,
+    }
+
+
+def _version_row(row: sa.Row[Any]) -> VersionRow:
+    return VersionRow(
+        number=row.number,
+        fetched_at=row.fetched_at,
+        title=row.title,
+        content_hash=row.content_hash,
+        changed_fields=tuple(row.changed_fields),
+        body=row.body,
+        meta=dict(row.meta),
+        attachments=tuple(Attachment(name=a["name"], url=a["url"]) for a in row.attachments),
+        raw_compressed=row.raw_html,
+    )
+
+
+def _notice_row(row: sa.Row[Any]) -> NoticeRow:
+    return NoticeRow(
+        id=row.id,
+        site_id=row.site_id,
+        url=row.url,
+        title=row.title,
+        first_seen_at=row.first_seen_at,
+        last_seen_at=row.last_seen_at,
+        last_checked_at=row.last_checked_at,
+        listed_date=row.listed_date,
+        status=cast(NoticeStatus, row.status),
+        gone_count=row.gone_count,
+        current_version=row.current_version,
+        first_run_id=row.first_run_id,
+    )
