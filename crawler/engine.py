@@ -242,7 +242,10 @@ class _SiteCrawl:
                 ):
                     new_here += 1
                     fresh.append(item.url)
-            self._save_validators(url, resp)
+            if page.items:
+                # A page without rows is a shell whose rows come from elsewhere (jpaas):
+                # a 304 for it would hide the rows, so it is always fetched in full.
+                self._save_validators(url, resp)
             if page.items and not new_here:
                 break  # a page of known notices: the rest are older still
             queue.extend(u for u in page.next_pages if u not in seen and self._allowed(u))

@@ -18,6 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from parsers.body import clean_body, same_text
 from parsers.html import (
+    ATTACHMENT_EXT,
     BLOCK,
     absolute,
     attachments_in,
@@ -28,10 +29,10 @@ from parsers.html import (
     walk_lines,
 )
 from parsers.listing import Listing, find_listing, js_next_pages
-from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells
+from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells, read_meta_line
 from parsers.records import Page
 from parsers.registry import register
-from parsers.text import compact, squash
+from parsers.text import compact, is_chrome, squash
 
 # Containers the big CMS families put the notice body in.
 CMS_CONTENT = (
@@ -216,10 +217,45 @@ def find_content(tree: LexborHTMLParser, rules: Rules) -> LexborNode | None:
         if not nodes:
             continue
         node = max(nodes, key=lambda n: len(compact(n.text(deep=True, separator=""))))
-        if len(compact(node.text(deep=True, separator=""))) >= 20:
+        # "详见附件。" and a file link is a whole notice: any text or file link will do.
+        if len(compact(node.text(deep=True, separator=""))) >= 2 or _file_links(node):
             return node
     body = tree.body
-    return score_content(body) if body is not None else None
+    best = score_content(body) if body is not None else None
+    return _tighten(best) if best is not None else None
+
+
+def _file_links(node: LexborNode) -> bool:
+    return any(ATTACHMENT_EXT.search(a.attributes.get("href") or "") for a in node.css("a[href]"))
+
+
+def _furniture_only(node: LexborNode) -> bool:
+    """Headings, metadata, chrome, attachment labels and file links: no notice text."""
+    if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+        return True
+    for line in walk_lines(node):
+        text = line.text
+        if line.file_link or is_chrome(text) or text.startswith("附件"):
+            continue
+        if read_meta_line(text, header=True) is None:
+            return False
+    return True
+
+
+def _tighten(node: LexborNode) -> LexborNode:
+    """Descend into the one child holding notice text while its siblings are only the
+    title, the info line, toolbars and file lists: a scorer favours the wrappers of
+    short notices, and those siblings are no part of the body."""
+    while True:
+        texts = [
+            c for c in node.iter() if c.is_element_node and compact(c.text(deep=True, separator=""))
+        ]
+        if len(texts) < 2:
+            return node
+        main = [c for c in texts if not _furniture_only(c)]
+        if len(main) != 1 or main[0].tag in ("p", "table", "tbody", "tr", "li"):
+            return node
+        node = main[0]
 
 
 def _common_len(a: str, b: str) -> int:
@@ -297,15 +333,20 @@ def _inside(node: LexborNode, ancestor: LexborNode) -> bool:
 
 
 def _attachment_scope(content: LexborNode) -> list[LexborNode]:
+    """The content and what follows it up to three levels out (an attachment block is
+    a sibling of the body, of its cell, or of its table row), chrome blocks excluded."""
     scope = [content]
-    for anchor in (content, content.parent):
-        sibling = anchor.next if anchor is not None else None
+    anchor: LexborNode | None = content
+    for _ in range(3):
+        if anchor is None or anchor.tag in ("body", "html"):
+            break
+        sibling = anchor.next
         while sibling is not None:
-            if sibling.is_element_node and not _NEGATIVE.search(
-                f"{sibling.attributes.get('class') or ''} {sibling.attributes.get('id') or ''}"
-            ):
+            names = f"{sibling.attributes.get('class') or ''} {sibling.attributes.get('id') or ''}"
+            if sibling.is_element_node and not _NEGATIVE.search(names):
                 scope.append(sibling)
             sibling = sibling.next
+        anchor = anchor.parent
     return scope
 
 
@@ -381,6 +422,17 @@ def _tokens(text: str) -> list[str]:
     return [squash(part) for part in text.split("\x00") if part and not part.isspace()]
 
 
+_PAGER_WORDS = {"上一页", "下一页", "首页", "尾页", "末页", "上页", "下页", "前一页", "后一页"}
+
+
+def _has_pager(tree: LexborHTMLParser, html: str) -> bool:
+    """A column pager (not 上一篇/下一篇): page links, or a paging script call."""
+    if "createPageHTML(" in html or "createPageNav(" in html:
+        return True
+    words = {compact(a.text(deep=True, separator="")) for a in tree.css("a")}
+    return len(words & _PAGER_WORDS) >= 2
+
+
 def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[str]:
     """下一页 links and pages named only in JavaScript paging calls."""
     found: list[str] = []
@@ -430,7 +482,7 @@ def extract(html: str, url: str | None, rules: Rules, parser: str) -> Page:
     # Running text with few links is a notice: no need to look for a list.
     total, links = _text_len(content) if content is not None else (0, 0)
     if total - links < _SURE_DETAIL_CHARS or links > total * 0.3:
-        listing = find_listing(tree, url)
+        listing = find_listing(tree, url, 1 if _has_pager(tree, html) else 5)
         if listing is not None and _is_listing(tree, content, listing):
             return Page(
                 kind="listing",

@@ -130,8 +130,11 @@ class _Walker:
 def walk_lines(root: LexborNode) -> list[Line]:
     """Every text line under `root`, in order."""
     walker = _Walker()
-    walker.walk(root)
-    walker.flush()
+    if root.tag == "table" and is_data_table(root):
+        walker.table(root)
+    else:
+        walker.walk(root)
+        walker.flush()
     return walker.lines
 
 

@@ -71,23 +71,26 @@ def _signature(node: LexborNode) -> tuple[str | None, str]:
     return node.tag, classes[0] if classes else ""
 
 
-def find_listing(tree: LexborHTMLParser, base: str | None) -> Listing | None:
-    """The page's list of notices, or None when no container holds enough dated rows."""
+def find_listing(
+    tree: LexborHTMLParser, base: str | None, min_items: int = _MIN_ITEMS
+) -> Listing | None:
+    """The page's list of notices, or None when no container holds `min_items` dated rows
+    (fewer are enough on a page with a pager: the last page of a column)."""
     best: tuple[int, LexborNode, list[ListingItem]] | None = None
     root = tree.body
     if root is None:
         return None
     for container in root.traverse():
         rows = _children(container)
-        if len(rows) < _MIN_ITEMS:
+        if len(rows) < min_items:
             continue
         # Cheap filter before reading items: enough rows must show a date and a link.
         rows = [r for r in rows if has_date(r.text(deep=True)) and r.css_first("a[href]")]
-        if len(rows) < _MIN_ITEMS:
+        if len(rows) < min_items:
             continue
         items = [it for it in (item_from(r, base) for r in rows) if it is not None]
         dated = sum(1 for it in items if it.date)
-        if dated >= _MIN_ITEMS and (best is None or dated > best[0]):
+        if dated >= min_items and (best is None or dated > best[0]):
             best = (dated, container, items)
     if best is None:
         return None

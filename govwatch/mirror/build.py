@@ -91,12 +91,12 @@ def populate(
                 title=title,
                 date=iso,
                 paragraphs=paragraphs,
-                meta={key: value for key, value in meta.items()},
+                meta=meta,
                 attachments=attachments,
             )
         )
     site.notices = notices
-    site._serial = max(site._serial, count)
+    site.serial = max(site.serial, count)
     return site
 
 
@@ -163,12 +163,14 @@ class Mirror:
         for site in self.sites:
             site.reset_log()
 
-    def seed_files(self, directory: Path) -> list[Path]:
+    def seed_files(self, directory: Path, *, rate: float | None = None) -> list[Path]:
         """One seed TOML per site (crawler/seeds.py format), named <site>.toml.
 
-        The parser is the flow's; for sd_gongkai it is "generic" until a parser of that
-        name is registered. max_pages covers every listing request the site needs now,
-        plus one for notices added later.
+        The parser is the flow's (for sd_gongkai "generic" while no parser of that name
+        is registered). max_pages covers every listing request the site needs now, plus
+        one for notices added later. `rate` (requests per second per host) is written
+        only when given: the crawler's default of 1/s is right for real sites, while a
+        benchmark against loopback wants it higher.
         """
         from parsers import registry
 
@@ -189,6 +191,7 @@ class Mirror:
                     'interval = "10s"',
                     f"topics = [{topics}]",
                     f"allowed_hosts = [{_toml(site.host)}]",
+                    *([f"rate = {float(rate)!r}"] if rate is not None else []),
                     "",
                 )
             )

@@ -82,7 +82,7 @@ class MirrorSite:
         self._views: dict[str, int] = {}
         self._validators: dict[str, tuple[str, int]] = {}
         self._log: list[LogEntry] = []
-        self._serial = len(self.notices)
+        self.serial = len(self.notices)  # the last serial an id was made from
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -160,8 +160,8 @@ class MirrorSite:
     ) -> MirrorNotice:
         """A new notice with an id of this CMS's shape (not yet added: see `add`)."""
         with self._lock:
-            self._serial += 1
-            serial = self._serial
+            self.serial += 1
+            serial = self.serial
         date = date or time.strftime("%Y-%m-%d")
         default_meta = {
             "publisher": self.ident.agency,
@@ -301,6 +301,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "govwatch-mirror/1"
     sys_version = ""
     timeout = 30
+    # Headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm
+    # and the client's delayed ACK add 40 ms to every keep-alive response.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
@@ -324,13 +327,14 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         req = Request(method, parts.path, parts.query, form, headers)
         status, out, body = site.respond(req)
+        # Logged before the answer leaves, so a client that has its answer sees the entry.
+        site.record(LogEntry(method, self.path, status, len(body)))
         self.send_response(status)
         for key, value in out:
             self.send_header(key, value)
         self.end_headers()
         if body:
             self.wfile.write(body)
-        site.record(LogEntry(method, self.path, status, len(body)))
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the site keeps its own log."""

@@ -125,6 +125,9 @@ class Flow:
     charset: ClassVar[str] = "utf-8"
     # Rows per listing request the project's parser asks for, where the client picks it.
     client_page_size: ClassVar[int | None] = None
+    # The metadata keys a notice page shows (published_date is the notice's date),
+    # i.e. what a cleaner can read back from it.
+    shown_meta: ClassVar[tuple[str, ...]] = ()
 
     # --- what each flow defines ---------------------------------------------
 
@@ -153,6 +156,10 @@ class Flow:
 
     # --- shared behaviour ---------------------------------------------------
 
+    def accepts_post(self, req: Request) -> bool:
+        """Whether `req` goes to an endpoint that takes POST; static pages answer 405."""
+        return False
+
     def attachment_path(self, site: MirrorSite, notice: MirrorNotice, filename: str) -> str:
         """Where an attachment lives: beside the notice unless the CMS says otherwise."""
         return posixpath.join(posixpath.dirname(self.detail_path(site, notice)), filename)
@@ -164,15 +171,24 @@ class Flow:
         body = text.encode(self.charset, errors="xmlcharrefreplace")
         return Reply(200, self.content_type(), body, dynamic=dynamic)
 
+    def expected_meta(self, notice: MirrorNotice) -> dict[str, str]:
+        """The metadata a cleaner should read from this flow's page of `notice`: the shown
+        keys with a value (empty cells give nothing)."""
+        values = {**notice.meta, "published_date": notice.date}
+        return {k: values[k] for k in self.shown_meta if values.get(k)}
+
     def route(self, site: MirrorSite, req: Request) -> Reply | None:
         """Listing pages, then notices, then attachments; None for an unknown path."""
+        if req.method == "POST" and not self.accepts_post(req):
+            known = self.listing(site, replace(req, method="GET")) is not None or any(
+                self.detail_path(site, n) == req.target for n in site.notices
+            )
+            return method_not_allowed("GET, HEAD") if known else None
         answer = self.listing(site, req)
         if answer is not None:
             return answer
         for notice in list(site.notices):
             if self.detail_path(site, notice) == req.target:
-                if req.method == "POST":
-                    return method_not_allowed("GET, HEAD")
                 views = site.count_view(notice.id) if site.view_counter else None
                 reply = self.page(self.detail(site, notice, views), dynamic=views is not None)
                 return replace(reply, published=published_at(notice.date))

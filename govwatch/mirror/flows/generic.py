@@ -74,6 +74,16 @@ def foot(site: MirrorSite) -> str:
 class GenericFlow(Flow):
     name = "generic"
     parser = "generic"
+    shown_meta = (
+        "index_no",
+        "category",
+        "publisher",
+        "written_date",
+        "doc_no",
+        "validity",
+        "published_date",
+        "source",
+    )
 
     def entry_path(self, site: MirrorSite) -> str:
         return "/tzgg/index.html"

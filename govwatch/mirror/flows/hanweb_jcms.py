@@ -49,6 +49,15 @@ def _record(site: MirrorSite, flow: HanwebJcmsFlow, notice: MirrorNotice) -> str
 class HanwebJcmsFlow(Flow):
     name = "hanweb_jcms"
     parser = "hanweb_jcms"
+    shown_meta = (
+        "index_no",
+        "doc_no",
+        "publisher",
+        "written_date",
+        "category",
+        "published_date",
+        "source",
+    )
 
     def entry_path(self, site: MirrorSite) -> str:
         return f"/col/col{site.ident.column_id}/index.html"
@@ -85,9 +94,10 @@ class HanwebJcmsFlow(Flow):
             return self.proxy(site, req)
         if req.target != self.entry_path(site):
             return None
-        if req.method == "POST":
-            return method_not_allowed("GET, HEAD")
         return self.page(self.column_page(site))
+
+    def accepts_post(self, req: Request) -> bool:
+        return req.path == PROXY
 
     def proxy(self, site: MirrorSite, req: Request) -> Reply:
         """POST only; paging in the query string, the unit's fields in the form."""

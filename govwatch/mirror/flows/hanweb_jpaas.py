@@ -63,6 +63,16 @@ def _fail(message: str) -> Reply:
 class HanwebJpaasFlow(Flow):
     name = "hanweb_jpaas"
     parser = "hanweb_jpaas"
+    shown_meta = (
+        "index_no",
+        "category",
+        "publisher",
+        "issued_date",
+        "doc_no",
+        "validity",
+        "published_date",
+        "source",
+    )
     client_page_size = 15  # the parser always asks for pageSize "15"
 
     def entry_path(self, site: MirrorSite) -> str:
@@ -95,7 +105,7 @@ class HanwebJpaasFlow(Flow):
 
     def listing(self, site: MirrorSite, req: Request) -> Reply | None:
         if req.path == API:
-            return self.api(site, req) if req.method != "POST" else _fail("method not allowed")
+            return self.api(site, req)
         if req.path == SCRIPT:
             return Reply(200, "application/javascript; charset=utf-8", UNITBUILD_JS)
         if req.target == self.entry_path(site):

@@ -87,6 +87,7 @@ def _foot(site: MirrorSite) -> str:
 class SdGongkaiFlow(Flow):
     name = "sd_gongkai"
     parser = "sd_gongkai"
+    shown_meta = ("index_no", "doc_no", "issued_date", "publisher", "published_date")
 
     def channel_dir(self, site: MirrorSite) -> str:
         ident = site.ident

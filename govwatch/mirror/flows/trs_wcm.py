@@ -64,6 +64,15 @@ def _foot(site: MirrorSite) -> str:
 class TrsWcmFlow(Flow):
     name = "trs_wcm"
     parser = "trs_wcm"
+    shown_meta = (
+        "index_no",
+        "category",
+        "publisher",
+        "written_date",
+        "doc_no",
+        "published_date",
+        "source",
+    )
     charset = "gbk"
 
     def entry_path(self, site: MirrorSite) -> str:
