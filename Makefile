@@ -14,10 +14,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	$(VENV)/bin/govwatch demo
 	$(VENV)/bin/govwatch clean --format text tests/fixtures/sd_gongkai/detail.html \
-		--url http://www.zhangdian.gov.cn/gongkai/site_zdqjyhtyj/detail.html
-	$(VENV)/bin/govwatch clean --format jsonl tests/fixtures/*/*.html \
-		| $(PY) -c "import json,sys; [print(r.get('kind','error'), len(r.get('body') or r.get('items') or ''), r.get('title') or r.get('error') or '', sep='\t') for r in map(json.loads, sys.stdin)]"
+		--url http://www.zhangdian.gov.cn/gongkai/site_zdqjyhtyj/detail.html | head -n 12
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

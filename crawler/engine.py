@@ -61,6 +61,16 @@ class RunSummary:
     run_id: int
     sites: dict[str, SiteStats] = field(default_factory=dict)
 
+    def table(self) -> str:
+        """One row per site: new / revised / removed / restored / unchanged / errors."""
+        columns = (*OUTCOMES, "requests")
+        width = max([24, *(len(site) + 2 for site in self.sites)])
+        lines = [f"{'site':{width}}" + "".join(f"{c:>10}" for c in columns)]
+        for site, stats in self.sites.items():
+            values = stats.as_dict()
+            lines.append(f"{site:{width}}" + "".join(f"{values[c]:>10}" for c in columns))
+        return "\n".join(lines)
+
 
 Progress = Callable[[str, str], None]
 

@@ -213,7 +213,7 @@ def _duration(delta: timedelta) -> str:
 @db_option
 def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> None:
     """Crawl the sites once: new, revised and removed notices into the store."""
-    from crawler.engine import OUTCOMES, Crawler
+    from crawler.engine import Crawler
 
     seeds = _load_seeds(seeds_path, site_ids)
     store = _open_store(db)
@@ -228,11 +228,7 @@ def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> 
         if progress:
             progress.done()
         store.close()
-    header = f"{'site':24}" + "".join(f"{k:>10}" for k in (*OUTCOMES, "requests"))
-    click.echo(header)
-    for site, stats in summary.sites.items():
-        values = stats.as_dict()
-        click.echo(f"{site:24}" + "".join(f"{values[k]:>10}" for k in (*OUTCOMES, "requests")))
+    click.echo(summary.table())
 
 
 class _Progress:
@@ -401,3 +397,11 @@ def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) 
                 lines += [f"-{key}: {old.meta.get(key, '')}", f"+{key}: {new.meta.get(key, '')}"]
         text = to_unified(body, old_label=f"{url} v{old_no}", new_label=f"{url} v{new_no}")
         click.echo("\n".join([*lines, text]).strip("\n"))
+
+
+@main.command()
+def demo() -> None:
+    """Crawl a local mirror of the seed sites, change it, crawl again, show what changed."""
+    from govwatch.demo import run
+
+    run(click.echo)

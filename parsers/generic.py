@@ -433,27 +433,40 @@ def _has_pager(tree: LexborHTMLParser, html: str) -> bool:
     return len(words & _PAGER_WORDS) >= 2
 
 
+_NEXT_WORDS = set("下一页 下页 后页 下一页> 下一页>> > >> » › next Next".split())
+_CURRENT = re.compile(r"cur|active|on\b|select|now", re.I)
+
+
+def _later_numbered(pager: LexborNode, url: str | None) -> list[str]:
+    """Page-number links of a pager that come after the current page (shown unlinked or
+    marked current), in page order: the crawler can then go on past one 下一页."""
+    numbered: list[tuple[int, str]] = []
+    current = 1
+    for node in pager.iter():
+        text = compact(node.text(deep=True, separator=""))
+        if not text.isdigit():
+            continue
+        href = node.attributes.get("href") or "" if node.tag == "a" else ""
+        marked = _CURRENT.search(node.attributes.get("class") or "")
+        if node.tag != "a" or marked or not is_fetchable(href):
+            current = int(text)
+        else:
+            numbered.append((int(text), absolute(url, href)))
+    return [link for number, link in sorted(numbered) if number > current]
+
+
 def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[str]:
-    """下一页 links and pages named only in JavaScript paging calls."""
+    """下一页 links, the later page numbers of their pager, and pages named only in
+    JavaScript paging calls."""
     found: list[str] = []
     for a in tree.css("a[href]"):
-        text = compact(a.text(deep=True, separator=""))
-        if text in (
-            "下一页",
-            "下页",
-            "后页",
-            "下一页>",
-            "下一页>>",
-            ">",
-            ">>",
-            "»",
-            "›",
-            "next",
-            "Next",
-        ):
-            href = a.attributes.get("href") or ""
-            if is_fetchable(href):
-                found.append(absolute(url, href))
+        if compact(a.text(deep=True, separator="")) not in _NEXT_WORDS:
+            continue
+        href = a.attributes.get("href") or ""
+        if is_fetchable(href):
+            found.append(absolute(url, href))
+            if a.parent is not None:
+                found.extend(_later_numbered(a.parent, url))
     found.extend(js_next_pages(html, url))
     return list(dict.fromkeys(u for u in found if u != url))
 

@@ -76,7 +76,7 @@ def find_listing(
 ) -> Listing | None:
     """The page's list of notices, or None when no container holds `min_items` dated rows
     (fewer are enough on a page with a pager: the last page of a column)."""
-    best: tuple[int, LexborNode, list[ListingItem]] | None = None
+    candidates: list[tuple[int, LexborNode, list[ListingItem]]] = []
     root = tree.body
     if root is None:
         return None
@@ -90,11 +90,20 @@ def find_listing(
             continue
         items = [it for it in (item_from(r, base) for r in rows) if it is not None]
         dated = sum(1 for it in items if it.date)
-        if dated >= min_items and (best is None or dated > best[0]):
-            best = (dated, container, items)
-    if best is None:
+        if dated >= min_items:
+            candidates.append((dated, container, items))
+    if not candidates:
         return None
-    _, container, items = best
+    # Sections of one list (several <ul> of five under one parent) count together, so
+    # they outweigh a longer sidebar list.
+    groups: dict[tuple[int, tuple[str | None, str]], int] = {}
+    for dated, container, _ in candidates:
+        key = (container.parent.mem_id if container.parent else 0, _signature(container))
+        groups[key] = groups.get(key, 0) + dated
+    _, container, items = max(
+        candidates,
+        key=lambda c: groups[(c[1].parent.mem_id if c[1].parent else 0, _signature(c[1]))],
+    )
     merged = list(items)
     parent = container.parent
     if parent is not None:

@@ -21,6 +21,7 @@ LABELS: dict[str, str | None] = {
     "索引": "index_no",
     "索取号": "index_no",
     "主题分类": "category",
+    "分类": "category",
     "公开分类": "category",
     "信息分类": "category",
     "主题类别": "category",
@@ -85,7 +86,7 @@ LABELS: dict[str, str | None] = {
 }
 # Labels that are ordinary words too: they make a line metadata only in a header
 # zone or beside a strong label, never a body table on their own.
-WEAK = {"时间", "日期", "来源", "名称", "标题", "编辑", "作者", "字号", "索引"}
+WEAK = {"时间", "日期", "来源", "名称", "标题", "编辑", "作者", "字号", "索引", "分类"}
 DATE_KEYS = {"written_date", "issued_date", "published_date"}
 
 
@@ -99,7 +100,7 @@ _ANY_LABEL = re.compile(_ALT)
 _PAIR = re.compile(
     rf"(?:^|(?<=[\s|｜【\[（(]))(?:{_ALT})(?:[ \u3000\u00a0]*[:：]|[ \u3000\u00a0]+(?=\S))"
 )
-_LEAD = re.compile(r"^[\s•·●▪■◆◇○*\-【\[（(]*")
+_LEAD = re.compile(r"^[\s•·●▪■◆◇○*\-【】\[\]（()）]*")
 _COLON = re.compile(r"[ \u3000\u00a0]*[:：][ \u3000\u00a0]*$")
 _WORDY = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 _TRIM = " \u3000\u00a0|｜,，;；:：【】[]()（）〗〖"
@@ -143,9 +144,17 @@ class MetaBuilder:
         return self.values.get("title")
 
 
+def _takes_value(cell: str) -> bool:
+    """Whether a cell can be the value of the label before it."""
+    return label_key(cell) is None and not pairs_from_line(cell)
+
+
 def pairs_in_cells(cells: list[str]) -> list[tuple[str, str | None, str]]:
     """Label/value pairs in a run of cells: a label cell takes the next cell as its
-    value unless that is a label too; a cell may also hold "label：value" itself."""
+    value unless that is a label too; a cell may also hold "label：value" itself, or
+    end with a label whose value is the next cell (【信息来源：</span><span>…).
+    Cells of a colon alone (label | ： | value tables) are not cells of their own."""
+    cells = [c for c in cells if c.strip(" :：")]
     found: list[tuple[str, str | None, str]] = []
     i = 0
     while i < len(cells):
@@ -153,9 +162,9 @@ def pairs_in_cells(cells: list[str]) -> list[tuple[str, str | None, str]]:
             i += 1
             continue
         hit = label_key(cells[i])
+        nxt = cells[i + 1] if i + 1 < len(cells) else None
         if hit:
-            nxt = cells[i + 1] if i + 1 < len(cells) else ""
-            if i + 1 < len(cells) and label_key(nxt) is None and not pairs_from_line(nxt):
+            if nxt is not None and _takes_value(nxt):
                 found.append((hit[0], hit[1], nxt))
                 i += 2
             else:
@@ -163,9 +172,13 @@ def pairs_in_cells(cells: list[str]) -> list[tuple[str, str | None, str]]:
                 i += 1
             continue
         inline = pairs_from_line(cells[i])
-        if inline:
-            found.extend(inline)
         i += 1
+        if inline:
+            label, key, value = inline[-1]
+            if not value.strip(_TRIM) and nxt is not None and _takes_value(nxt):
+                inline[-1] = (label, key, nxt)
+                i += 1
+            found.extend(inline)
     return found
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import fresh_database, postgres_url  # noqa: F401  (a fixture for the suite)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GOVWATCH_SHARED", ROOT.parent / "shared"))
 REALPAGES = SHARED / "realpages"
@@ -72,3 +74,11 @@ def http_server() -> Iterator[LocalServer]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """One database per test, on each backend the store supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'govwatch.db'}"
+    return fresh_database(request.getfixturevalue("postgres_url"))

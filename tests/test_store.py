@@ -19,7 +19,6 @@ from govwatch.errors import StoreError
 from parsers.records import Attachment, Page
 from store import Outcome, Store
 from store.schema import metadata
-from tests.pg import fresh_database, postgres_url  # noqa: F401
 
 SITE = "zd"
 URL = "http://www.zhangdian.gov.cn/art/2025/3/1/art_1.html"
@@ -54,13 +53,6 @@ def page(
         meta={"doc_no": doc_no, "publisher": "张店区人民政府办公室", **meta},
         attachments=(Attachment("附件1.docx", "http://www.zhangdian.gov.cn/f/1.docx"),),
     )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'govwatch.db'}"
-    return fresh_database(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
