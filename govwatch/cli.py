@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from store import Store
     from store.rows import EventKind
 
+F = TypeVar("F", bound=Callable[..., Any])
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 
@@ -52,6 +54,13 @@ def _clean_one(path: str, url: str | None, parser: str | None) -> Page:
     return clean_bytes(data, url, parser=parser)
 
 
+def format_option(*choices: str, default: str) -> Callable[[F], F]:
+    """The --format option every command shares, with its own choices."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True
+    )
+
+
 def _check_parser(name: str | None) -> None:
     if name is not None:
         try:
@@ -70,13 +79,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1)
 @click.option("--url", help="The page's URL: resolves relative links and picks the site parser.")
 @click.option("--parser", "parser_name", help="Force a registered parser (see `govwatch parsers`).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "jsonl", "text"]),
-    default="json",
-    show_default=True,
-)
+@format_option("json", "jsonl", "text", default="json")
 def clean(paths: tuple[str, ...], url: str | None, parser_name: str | None, fmt: str) -> None:
     """Clean saved HTML pages or text dumps (PATH ... or - for standard input)."""
     _check_parser(parser_name)
@@ -109,9 +112,7 @@ def clean(paths: tuple[str, ...], url: str | None, parser_name: str | None, fmt:
 @main.command()
 @click.argument("url")
 @click.option("--parser", "parser_name", help="Force a registered parser.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True
-)
+@format_option("json", "text", default="json")
 def fetch(url: str, parser_name: str | None, fmt: str) -> None:
     """Fetch a notice page over HTTP and clean it."""
     from crawler.fetch import fetch as http_fetch
@@ -251,9 +252,7 @@ class _Progress:
 @click.option("--site", help="Only this site id.")
 @click.option("--kind", type=click.Choice(["new", "revised", "removed", "restored"]))
 @click.option("--since", help="Only events at or after this time (ISO date or datetime).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option("table", "json", default="table")
 def events(db: str | None, site: str | None, kind: str | None, since: str | None, fmt: str) -> None:
     """Show what happened: new, revised, removed and restored notices, newest first."""
     when = _parse_since(since)
@@ -305,9 +304,7 @@ def _safe(text: str) -> str:
 @main.command()
 @click.argument("url")
 @db_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@format_option("table", "json", default="table")
 def history(url: str, db: str | None, fmt: str) -> None:
     """The versions of one notice."""
     store = _open_store(db)
@@ -343,13 +340,7 @@ def history(url: str, db: str | None, fmt: str) -> None:
 @db_option
 @click.option("--from", "from_", type=int, help="Old version (default: the one before --to).")
 @click.option("--to", type=int, help="New version (default: the latest).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "json", "html", default="text")
 def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) -> None:
     """What changed between two versions of a notice."""
     from store.diff import diff_bodies, to_html, to_json, to_unified

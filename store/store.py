@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine, Row
 
 from govwatch.errors import StoreError
 from parsers.records import Attachment, Page
@@ -281,13 +281,7 @@ class Store:
 
         def work(conn: Connection) -> Outcome:
             now = self._clock()
-            notice = conn.execute(
-                sa.select(notices)
-                .where(notices.c.url == url, notices.c.site_id == site_id)
-                .with_for_update()
-            ).first()
-            if notice is None:
-                raise StoreError(f"{url}: unknown notice of site {site_id}")
+            notice = self._locked_known(conn, site_id, url)
             changes: dict[str, Any] = {"last_seen_at": now, "last_checked_at": now, "gone_count": 0}
             outcome = Outcome("unchanged", notice.current_version)
             if notice.status == "removed":
@@ -314,13 +308,7 @@ class Store:
 
         def work(conn: Connection) -> Outcome:
             now = self._clock()
-            notice = conn.execute(
-                sa.select(notices)
-                .where(notices.c.url == url, notices.c.site_id == site_id)
-                .with_for_update()
-            ).first()
-            if notice is None:
-                raise StoreError(f"{url}: unknown notice of site {site_id}")
+            notice = self._locked_known(conn, site_id, url)
             gone = notice.gone_count + 1
             changes: dict[str, Any] = {"gone_count": gone, "last_checked_at": now}
             outcome = Outcome("gone_pending", notice.current_version)
@@ -514,6 +502,18 @@ class Store:
             )
             .on_conflict_do_nothing(index_elements=[notices.c.url])
         )
+
+    @staticmethod
+    def _locked_known(conn: Connection, site_id: str, url: str) -> Row[Any]:
+        """The notice row, locked for this transaction; StoreError if unknown."""
+        notice = conn.execute(
+            sa.select(notices)
+            .where(notices.c.url == url, notices.c.site_id == site_id)
+            .with_for_update()
+        ).first()
+        if notice is None:
+            raise StoreError(f"{url}: unknown notice of site {site_id}")
+        return notice
 
     def _lock_notice(
         self,

@@ -12,20 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+from parsers.records import META_KEYS
 
-# The 信息公开 metadata keys a notice may carry (the canonical keys of the parsers).
-META_KEYS: tuple[str, ...] = (
-    "index_no",
-    "category",
-    "publisher",
-    "written_date",
-    "issued_date",
-    "published_date",
-    "doc_no",
-    "validity",
-    "source",
-)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
