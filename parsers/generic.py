@@ -211,7 +211,9 @@ def score_content(root: LexborNode) -> LexborNode | None:
     return best[1] if best else None
 
 
-def find_content(tree: LexborHTMLParser, rules: Rules) -> LexborNode | None:
+def find_content(tree: LexborHTMLParser, rules: Rules) -> tuple[LexborNode | None, bool]:
+    """The body element, and whether it was found by scoring rather than by selector
+    (a scored pick is tightened once the page is known to be a notice)."""
     for selector in (*rules.content, f"#{MARKED_ID}", *CMS_CONTENT):
         nodes = tree.css(selector)
         if not nodes:
@@ -219,10 +221,9 @@ def find_content(tree: LexborHTMLParser, rules: Rules) -> LexborNode | None:
         node = max(nodes, key=lambda n: len(compact(n.text(deep=True, separator=""))))
         # "详见附件。" and a file link is a whole notice: any text or file link will do.
         if len(compact(node.text(deep=True, separator=""))) >= 2 or _file_links(node):
-            return node
+            return node, False
     body = tree.body
-    best = score_content(body) if body is not None else None
-    return _tighten(best) if best is not None else None
+    return (score_content(body) if body is not None else None), True
 
 
 def _file_links(node: LexborNode) -> bool:
@@ -491,7 +492,7 @@ def extract(html: str, url: str | None, rules: Rules, parser: str) -> Page:
     for selector in rules.drop:
         for node in tree.css(selector):
             node.decompose()
-    content = find_content(tree, rules)
+    content, scored = find_content(tree, rules)
     # Running text with few links is a notice: no need to look for a list.
     total, links = _text_len(content) if content is not None else (0, 0)
     if total - links < _SURE_DETAIL_CHARS or links > total * 0.3:
@@ -504,6 +505,8 @@ def extract(html: str, url: str | None, rules: Rules, parser: str) -> Page:
                 items=listing.items,
                 next_pages=tuple(next_page_links(tree, html, url)),
             )
+    if scored and content is not None:
+        content = _tighten(content)
     return extract_detail(tree, url, rules, parser, content)
 
 

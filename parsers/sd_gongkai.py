@@ -23,7 +23,6 @@ _PAGE_NAV = re.compile(
     r"createPageNav\(\s*[\"'][^\"']*[\"']\s*,\s*([\w.]+)\s*,\s*([\w.]+)\s*,"
     r"\s*[\"']([^\"']+)[\"']\s*,\s*[\"']([^\"']+)[\"']"
 )
-_VAR = re.compile(r"(\w+)\s*:\s*(\d+)")
 
 
 def _number(token: str, page: str) -> int | None:
@@ -31,10 +30,8 @@ def _number(token: str, page: str) -> int | None:
     if token.isdigit():
         return int(token)
     name = token.rsplit(".", 1)[-1]
-    for key, value in _VAR.findall(page):
-        if key == name:
-            return int(value)
-    return None
+    m = re.search(rf"\b{re.escape(name)}\s*[:=]\s*(\d+)", page)
+    return int(m.group(1)) if m else None
 
 
 def next_pages(page: str, url: str | None) -> tuple[str, ...]:

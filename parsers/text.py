@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-# Whitespace, and the control and bidi-override characters that must never reach a
-# terminal or a feed: both become one space.
-_WS = re.compile(r"[\s\x00-\x08\x0e-\x1f\x7f\u00a0\u2000-\u200f\u2028-\u202e\u3000\ufeff]+")
+# Control, zero-width and bidi-override characters must never reach a terminal or a
+# feed: they become spaces. (str.split() already treats \s, NBSP and U+3000 as space.)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 # A line break between two CJK characters is an artefact of the HTML source, not a space.
 _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t\r\n]*(?=[{_CJK}])")
@@ -20,14 +20,16 @@ _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t\r\n]*(?=[{_CJK}])")
 
 def squash(text: str) -> str:
     """Collapse whitespace (and control characters) to one space and trim."""
-    if "\n" in text:
+    if "\n" in text or "\r" in text:
         text = _CJK_BREAK.sub("", text)
-    return _WS.sub(" ", text).strip()
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
 
 
 def compact(text: str) -> str:
     """Text with every whitespace removed: how labels and short chrome are compared."""
-    return _WS.sub("", text)
+    return "".join(text.split())
 
 
 # --- chrome ---------------------------------------------------------------
