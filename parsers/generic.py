@@ -163,13 +163,21 @@ def score_content(root: LexborNode) -> LexborNode | None:
     """The element holding the page's main text, by readability-style scoring."""
     texts: dict[int, tuple[LexborNode, list[str]]] = {}
     tables: dict[int, bool] = {}
+    block_of: dict[int, LexborNode | None] = {}  # by parent: siblings share their block
     for node in root.traverse(include_text=True):
         if node.tag != "-text":
             continue
         text = node.text(deep=False).strip()
         if len(text) < 2:
             continue
-        block = _block_of(node, tables)
+        parent = node.parent
+        if parent is None:
+            continue
+        key = parent.mem_id
+        if key in block_of:
+            block = block_of[key]
+        else:
+            block = block_of[key] = _block_of(node, tables)
         if block is None or block.tag in ("body", "html"):
             continue
         entry = texts.get(block.mem_id)

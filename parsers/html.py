@@ -44,7 +44,7 @@ def parse_html(html: str) -> LexborHTMLParser:
     if body is None:
         return tree
     body.strip_tags(PRUNED, recursive=True)
-    for node in body.css("[hidden], [style]"):
+    for node in body.css('[hidden], [style*="none" i], [style*="hidden" i]'):
         if "hidden" in node.attributes or _HIDDEN_STYLE.search(node.attributes.get("style") or ""):
             node.decompose()
     return tree

@@ -18,6 +18,7 @@ from parsers.records import ListingItem
 from parsers.text import compact, find_date, has_date, squash
 
 _ROW_TAGS = {"li", "tr", "div", "dd", "dt", "p", "span", "td"}
+_CONTAINER_TAGS = {"ul", "ol", "tbody", "table", "div", "dl", "section", "td", "form", "article"}
 _MIN_ITEMS = 5
 
 
@@ -38,7 +39,8 @@ def _depth(node: LexborNode, row: LexborNode) -> int:
 
 
 def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
-    """One row → item: its shallowest, then longest, link is the notice; a date anywhere."""
+    """One row → item: its shallowest, then longest, link is the notice; a date anywhere.
+    With no `base` the URL is left as written (resolved later, for the rows kept)."""
     best: tuple[int, int, LexborNode, str] | None = None
     for a in node.css("a[href]"):
         href = a.attributes.get("href") or ""
@@ -58,7 +60,8 @@ def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
     row_text = squash(node.text(deep=True, separator=" "))
     link_text = squash(a.text(deep=True, separator=" "))
     date = find_date(row_text.replace(link_text, " ")) or find_date(row_text)
-    return ListingItem(title=title, url=absolute(base, a.attributes.get("href") or ""), date=date)
+    href = (a.attributes.get("href") or "").strip()
+    return ListingItem(title=title, url=absolute(base, href) if base else href, date=date)
 
 
 def _children(node: LexborNode) -> list[LexborNode]:
@@ -81,6 +84,8 @@ def find_listing(
     if root is None:
         return None
     for container in root.traverse():
+        if container.tag not in _CONTAINER_TAGS:
+            continue
         rows = _children(container)
         if len(rows) < min_items:
             continue
@@ -88,7 +93,7 @@ def find_listing(
         rows = [r for r in rows if has_date(r.text(deep=True)) and r.css_first("a[href]")]
         if len(rows) < min_items:
             continue
-        items = [it for it in (item_from(r, base) for r in rows) if it is not None]
+        items = [it for it in (item_from(r, None) for r in rows) if it is not None]
         dated = sum(1 for it in items if it.date)
         if dated >= min_items:
             candidates.append((dated, container, items))
@@ -107,18 +112,24 @@ def find_listing(
     merged = list(items)
     parent = container.parent
     if parent is not None:
+        known = {c.mem_id: found for _, c, found in candidates}
         signature = _signature(container)
         merged = []
         for sibling in parent.iter():
             if _signature(sibling) != signature:
                 continue
-            if sibling.mem_id == container.mem_id:
-                merged.extend(items)
+            if sibling.mem_id in known:
+                merged.extend(known[sibling.mem_id])
                 continue
-            more = [it for it in (item_from(r, base) for r in _children(sibling)) if it]
+            more = [it for it in (item_from(r, None) for r in _children(sibling)) if it]
             if more and sum(1 for it in more if it.date) * 2 >= len(more):
                 merged.extend(more)
-    unique = list({it.url: it for it in merged if it.date or len(it.title) >= 6}.values())
+    resolved = (
+        ListingItem(it.title, absolute(base, it.url), it.date)
+        for it in merged
+        if it.date or len(it.title) >= 6
+    )
+    unique = list({it.url: it for it in resolved}.values())
     link_chars = sum(len(compact(it.title)) for it in unique)
     return Listing(tuple(unique), link_chars, container)
 
