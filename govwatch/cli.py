@@ -396,3 +396,57 @@ def demo() -> None:
     from govwatch.demo import run
 
     run(click.echo)
+
+
+# --- the server -------------------------------------------------------------
+
+
+@main.command()
+@db_option
+def migrate(db: str | None) -> None:
+    """Bring the database to the newest schema (opening the store does it too)."""
+    store = _open_store(db)
+    store.close()
+    click.echo(f"{store.name}: schema up to date")
+
+
+@main.command()
+@click.option("--seeds", "seeds_path", help="Seed file or directory (default: seeds/).")
+@click.option("--topics", "topics_path", help="Topics file (default: only the `all` topic).")
+@db_option
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8080).")
+def serve(
+    seeds_path: str | None,
+    topics_path: str | None,
+    db: str | None,
+    host: str | None,
+    port: int | None,
+) -> None:
+    """Serve the topic feeds and notice pages, crawling each enabled seed on its interval."""
+    import logging
+
+    from feeds.topics import load_topics
+    from govwatch.server.app import serve as run_server
+
+    try:
+        settings = Settings.from_env(db=db, host=host, port=port, topics=topics_path)
+        topics = load_topics(Path(settings.topics) if settings.topics else None)
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    seeds = _load_seeds(seeds_path, ())
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # One line per crawl is ours to log; one per request or scheduler tick is noise.
+    for chatty in ("apscheduler", "httpx", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    if not seeds:
+        logging.getLogger("govwatch.server").warning("no enabled seeds: serving without crawling")
+    store = _open_store(db)
+    try:
+        started = run_server(store, topics, seeds, settings)
+    finally:
+        store.close()
+    if not started:
+        sys.exit(3)

@@ -44,6 +44,20 @@ class Settings:
     the user's data directory."""
     seeds: str = "seeds"
     """Seed file or directory."""
+    topics: str = ""
+    """Topics file (topics.toml) for `govwatch serve`; empty: only the built-in `all` topic."""
+    host: str = "127.0.0.1"
+    """Address `govwatch serve` listens on."""
+    port: int = 8080
+    """Port `govwatch serve` listens on."""
+    base_url: str = ""
+    """Public URL of the server, for links in feeds and OPML (set it behind a reverse proxy);
+    empty: http://host:port."""
+    jitter: float = 0.1
+    """Fraction of a seed's interval by which each scheduled crawl is delayed at random, so
+    sites are not all hit at the same moment."""
+    shutdown_timeout: float = 120.0
+    """Seconds a stopping server waits for running crawls to finish before cancelling them."""
 
     @property
     def db_url(self) -> str:

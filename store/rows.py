@@ -79,3 +79,28 @@ class ErrorRow:
     status: int | None
     message: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class FeedEventRow:
+    """An event with everything a feed item shows, read in one query.
+
+    `previous_*` is the version before `version`, filled for revisions only, so the item can
+    show the diff and what the metadata was.
+    """
+
+    event_id: int
+    kind: EventKind
+    at: datetime
+    version: int
+    changed_fields: tuple[str, ...]
+    notice_id: int
+    url: str
+    site: str
+    title: str
+    body: str
+    meta: dict[str, str]
+    attachments: tuple[Attachment, ...]
+    previous_title: str | None = None
+    previous_body: str | None = None
+    previous_meta: dict[str, str] | None = None

@@ -33,6 +33,7 @@ from store.rows import (
     ErrorRow,
     EventKind,
     EventRow,
+    FeedEventRow,
     NoticeRow,
     NoticeStatus,
     Outcome,
@@ -592,6 +593,130 @@ class Store:
                 run_id=run_id,
             )
         )
+
+    # --- queries for feeds ---
+    # Read-only queries the feeds and the server use; nothing above depends on them.
+
+    def last_event_id(self) -> int:
+        """The newest event's id (0 for none): a cheap check of whether anything happened."""
+        stmt = sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0))
+        return self._read(lambda conn: int(conn.execute(stmt).scalar_one()))
+
+    def feed_events(
+        self,
+        *,
+        kinds: tuple[EventKind, ...],
+        sites: tuple[str, ...] = (),
+        before_id: int | None = None,
+        after_id: int | None = None,
+        text_any: tuple[str, ...] = (),
+        limit: int,
+    ) -> list[FeedEventRow]:
+        """Events of `kinds` (on `sites`; none given: every site) with ids between `after_id`
+        and `before_id` (both exclusive), newest first, each with its version and, for a
+        revision, the version before.
+
+        Keyset paging on the event id, so a reader can walk back batch by batch while the
+        crawler adds events. An event without a stored version (a notice removed before it
+        was ever fetched) has nothing to show and is left out. `text_any` keeps the events
+        whose version's title or body contains one of its strings, ignoring the case of ASCII
+        letters (on PostgreSQL of all letters: a caller wanting exactly ASCII must check again).
+        """
+        if not kinds or limit <= 0:
+            return []
+        current = versions.alias("current")
+        previous = versions.alias("previous")
+        stmt = (
+            sa.select(
+                events.c.id,
+                events.c.kind,
+                events.c.at,
+                events.c.version,
+                events.c.changed_fields,
+                events.c.notice_id,
+                notices.c.url,
+                notices.c.site_id,
+                current.c.title,
+                current.c.body,
+                current.c.meta,
+                current.c.attachments,
+                previous.c.title.label("previous_title"),
+                previous.c.body.label("previous_body"),
+                previous.c.meta.label("previous_meta"),
+            )
+            .select_from(
+                events.join(notices, notices.c.id == events.c.notice_id)
+                .join(
+                    current,
+                    sa.and_(
+                        current.c.notice_id == events.c.notice_id,
+                        current.c.number == events.c.version,
+                    ),
+                )
+                .outerjoin(
+                    previous,
+                    sa.and_(
+                        events.c.kind == "revised",
+                        previous.c.notice_id == events.c.notice_id,
+                        previous.c.number == events.c.version - 1,
+                    ),
+                )
+            )
+            .where(events.c.kind.in_(kinds))
+            .order_by(events.c.id.desc())
+            .limit(limit)
+        )
+        if sites:
+            # `|| ''` keeps SQLite off ix_notices_site_id: through it, it would collect and sort
+            # every event of the site, where walking the events newest first stops at `limit`.
+            stmt = stmt.where((notices.c.site_id + "").in_(sites))
+        if before_id is not None:
+            stmt = stmt.where(events.c.id < before_id)
+        if after_id is not None:
+            stmt = stmt.where(events.c.id > after_id)
+        if text_any:
+            # SQLite's LIKE already ignores the case of ASCII letters (only of those).
+            sqlite = self._engine.dialect.name == "sqlite"
+            stmt = stmt.where(
+                sa.or_(
+                    *(
+                        column.contains(text, autoescape=True)
+                        if sqlite
+                        else column.icontains(text, autoescape=True)
+                        for text in text_any
+                        for column in (current.c.title, current.c.body)
+                    )
+                )
+            )
+        return self._read(lambda conn: [self._feed_event_row(row) for row in conn.execute(stmt)])
+
+    def notice_by_id(self, notice_id: int) -> NoticeRow | None:
+        stmt = sa.select(notices).where(notices.c.id == notice_id)
+        row = self._read(lambda conn: conn.execute(stmt).first())
+        return None if row is None else _notice_row(row)
+
+    @staticmethod
+    def _feed_event_row(row: Any) -> FeedEventRow:
+        # Any: SQLAlchemy types a row of this many columns as a variadic Row.
+        return FeedEventRow(
+            event_id=row.id,
+            kind=cast(EventKind, row.kind),
+            at=row.at,
+            version=row.version,
+            changed_fields=tuple(row.changed_fields),
+            notice_id=row.notice_id,
+            url=row.url,
+            site=row.site_id,
+            title=row.title,
+            body=row.body,
+            meta=dict(row.meta),
+            attachments=tuple(Attachment(name=a["name"], url=a["url"]) for a in row.attachments),
+            previous_title=row.previous_title,
+            previous_body=row.previous_body,
+            previous_meta=None if row.previous_meta is None else dict(row.previous_meta),
+        )
+
+    # --- end of queries for feeds ---
 
 
 def _record_of(version: sa.Row[Any]) -> dict[str, Any]:

@@ -1,0 +1,364 @@
+"""The ASGI app of `govwatch serve`: topic feeds, OPML, notice and diff pages, health, metrics.
+
+Read-only by design: no route writes to the store or fetches anything on a visitor's behalf;
+the only crawling is the scheduler's. Everything that reads the store or renders runs in
+Starlette's thread pool (plain `def` endpoints), so one slow query never holds up the event
+loop that also drives the scheduler. Feeds and pages carry an ETag and Last-Modified and
+answer a matching conditional request with 304, which is what lets readers poll cheaply and
+a reverse proxy cache them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from crawler.seeds import Seed
+from feeds.render import FeedBuilder, opml
+from feeds.topics import Topic, search_topic
+from govwatch import __version__
+from govwatch.errors import GovwatchError
+from govwatch.server import pages
+from govwatch.server.metrics import Metrics
+from govwatch.server.scheduler import CrawlScheduler
+from govwatch.settings import Settings
+from store import NoticeRow, Store
+from store.diff import diff_bodies
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("rss", "atom", "json")
+MAX_AGE = 60
+"""Seconds a reader or proxy may reuse a feed or page before revalidating it (304 is cheap)."""
+DRAIN_SECONDS = 30
+"""On SIGTERM, how long open requests may take to finish before their connections close."""
+HEALTH_DB_TIMEOUT = 5.0
+RECENT_EVENTS = 30
+MAX_ID = 2**31 - 1
+
+SECURITY_HEADERS = {
+    # Pages need nothing but their own stylesheet; a feed opened in a browser gets nothing.
+    "content-security-policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+
+
+def public_url(settings: Settings) -> str:
+    """Where readers reach the server: base_url, else http://host:port."""
+    if settings.base_url:
+        return settings.base_url.rstrip("/")
+    host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "localhost"
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
+    """RFC 9110 §13.1: If-None-Match (weak comparison) wins; else If-Modified-Since."""
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = request.headers.get("if-modified-since")
+    if since is None or last_modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if when.tzinfo is None:  # "-0000": UTC by another name
+        when = when.replace(tzinfo=UTC)
+    return int(last_modified.timestamp()) <= when.timestamp()
+
+
+def cached(
+    request: Request,
+    body: bytes,
+    media_type: str,
+    etag: str,
+    last_modified: datetime | None,
+) -> Response:
+    """`body` with its validators, or 304 when the request already has it."""
+    headers = {"etag": etag, "cache-control": f"public, max-age={MAX_AGE}"}
+    if last_modified is not None:
+        headers["last-modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
+    if not_modified(request, etag, last_modified):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every response, static files and errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS.items():
+                    headers.setdefault(key, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class Views:
+    def __init__(
+        self,
+        store: Store,
+        topics: list[Topic],
+        feeds: FeedBuilder,
+        base_url: str,
+        metrics: Metrics,
+        crawls: CrawlScheduler | None,
+    ) -> None:
+        self.store = store
+        self.topics = {t.id: t for t in topics}
+        self.feeds = feeds
+        self.base_url = base_url
+        self.metrics = metrics
+        self.crawls = crawls
+        self.env = pages.environment()
+
+    def render(self, template: str, **context: Any) -> bytes:
+        return self.env.get_template(template).render(**context).encode()
+
+    def page(self, request: Request, body: bytes, last_modified: datetime | None) -> Response:
+        return cached(request, body, "text/html; charset=utf-8", etag_of(body), last_modified)
+
+    # Feeds
+
+    def feed(self, request: Request) -> Response:
+        name, fmt = request.path_params["topic"], request.path_params["fmt"]
+        if fmt not in FORMATS:
+            raise HTTPException(404, f"no feed format {fmt!r}: use .rss, .atom or .json")
+        if name == "search":
+            try:
+                topic = search_topic(
+                    request.query_params.get("q", ""), request.query_params.get("site")
+                )
+            except ValueError as exc:
+                raise HTTPException(400, str(exc)) from None
+        elif name in self.topics:
+            topic = self.topics[name]
+        else:
+            raise HTTPException(404, f"no topic {name!r}")
+        feed = self.feeds.render(topic, fmt)
+        return cached(request, feed.body, feed.media_type, feed.etag, feed.last_modified)
+
+    def opml(self, request: Request) -> Response:
+        body = opml(list(self.topics.values()), self.base_url)
+        return cached(request, body, "text/x-opml; charset=utf-8", etag_of(body), None)
+
+    # Pages
+
+    def index(self, request: Request) -> Response:
+        events = self.store.events(limit=RECENT_EVENTS)
+        body = self.render("index.html", topics=list(self.topics.values()), events=events)
+        return self.page(request, body, events[0].at if events else None)
+
+    def _notice(self, request: Request) -> NoticeRow:
+        notice_id = request.path_params["notice_id"]
+        # Ids past the database's integer range are not an error of the database.
+        notice = self.store.notice_by_id(notice_id) if notice_id <= MAX_ID else None
+        if notice is None:
+            raise HTTPException(404, "no such notice")
+        return notice
+
+    def notice(self, request: Request) -> Response:
+        notice = self._notice(request)
+        versions = self.store.history(notice.url)
+        number = _int_param(request, "version") or notice.current_version
+        shown = next((v for v in versions if v.number == number), None)
+        if number is not None and shown is None:
+            raise HTTPException(404, f"the notice has no version {number}")
+        body = self.render(
+            "notice.html",
+            notice=notice,
+            version=shown,
+            versions=versions[::-1],
+            paragraphs=[p for p in shown.body.split("\n") if p.strip()] if shown else [],
+        )
+        # Every change (a version, a removal, a return) happens at a check, so the last check
+        # is never older than the page: If-Modified-Since can never wrongly get a 304.
+        return self.page(request, body, notice.last_checked_at or notice.first_seen_at)
+
+    def diff(self, request: Request) -> Response:
+        notice = self._notice(request)
+        versions = {v.number: v for v in self.store.history(notice.url)}
+        new_no = _int_param(request, "to") or notice.current_version or 0
+        old_no = _int_param(request, "from") or max(new_no - 1, 1)
+        if old_no not in versions or new_no not in versions:
+            raise HTTPException(404, f"the notice has no versions {old_no} and {new_no}")
+        old, new = versions[old_no], versions[new_no]
+        body_diff = diff_bodies(old.body, new.body)
+        added, removed = pages.attachment_changes(old, new)
+        body = self.render(
+            "diff.html",
+            notice=notice,
+            old=old,
+            new=new,
+            numbers=sorted(versions),
+            changed=body_diff.changed,
+            blocks=pages.diff_blocks(body_diff),
+            fields=pages.field_changes(old, new),
+            added=added,
+            removed=removed,
+        )
+        return self.page(request, body, max(old.fetched_at, new.fetched_at))
+
+    # Operations
+
+    async def healthz(self, request: Request) -> Response:
+        """200 when the database answers and the scheduler runs; 503 otherwise."""
+        try:
+            await asyncio.wait_for(
+                run_in_threadpool(self.store.last_event_id), timeout=HEALTH_DB_TIMEOUT
+            )
+            db: dict[str, Any] = {"ok": True}
+        except (GovwatchError, TimeoutError) as exc:
+            db = {"ok": False, "error": str(exc) or "no answer in time"}
+        scheduler = {
+            "enabled": self.crawls is not None,
+            "running": self.crawls is not None and self.crawls.running,
+        }
+        ok = db["ok"] and (self.crawls is None or self.crawls.running)
+        status = {
+            "status": "ok" if ok else "failing",
+            "version": __version__,
+            "db": db,
+            "scheduler": scheduler,
+            "sites": self.crawls.status() if self.crawls else {},
+        }
+        headers = {"cache-control": "no-store"}
+        return JSONResponse(status, status_code=200 if ok else 503, headers=headers)
+
+    async def metrics_text(self, request: Request) -> Response:
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    # Errors
+
+    def error(self, request: Request, status: int, message: str) -> Response:
+        body = self.render("error.html", status=status, message=message)
+        return HTMLResponse(body, status_code=status, headers={"cache-control": "no-store"})
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise HTTPException(400, f"{name} must be a version number")
+    return int(raw)
+
+
+def create_app(
+    store: Store,
+    topics: list[Topic],
+    seeds: list[Seed],
+    settings: Settings,
+    *,
+    scheduler: bool = True,
+) -> Starlette:
+    """The app; with `scheduler`, its lifespan also crawls each seed on its interval."""
+    base_url = public_url(settings)
+    metrics = Metrics(seed.id for seed in seeds)
+    crawls = CrawlScheduler(store, seeds, settings, metrics) if scheduler else None
+    views = Views(store, topics, FeedBuilder(store, base_url), base_url, metrics, crawls)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if crawls is not None:
+            crawls.start()
+        try:
+            yield
+        finally:
+            if crawls is not None:
+                await crawls.stop(settings.shutdown_timeout)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return await run_in_threadpool(views.error, request, exc.status_code, exc.detail)
+
+    async def store_error(request: Request, exc: Exception) -> Response:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return await run_in_threadpool(views.error, request, 503, "数据库暂时无法访问")
+
+    app = Starlette(
+        routes=[
+            Route("/", views.index),
+            Route("/feeds/{topic}.{fmt}", views.feed),
+            Route("/opml", views.opml),
+            Route("/notices/{notice_id:int}", views.notice),
+            Route("/notices/{notice_id:int}/diff", views.diff),
+            Route("/healthz", views.healthz),
+            Route("/metrics", views.metrics_text),
+            Mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static"),
+        ],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, GovwatchError: store_error},
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def serve(store: Store, topics: list[Topic], seeds: list[Seed], settings: Settings) -> bool:
+    """Run the server until SIGTERM or SIGINT; False when it could not start."""
+    app = create_app(store, topics, seeds, settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        timeout_graceful_shutdown=DRAIN_SECONDS,
+        server_header=False,
+        log_level="info",
+    )
+    # Bound before uvicorn starts the lifespan (and with it the crawls): an address in use
+    # stops the start here (uvicorn logs it, exit status 3), before anything was crawled.
+    sock = config.bind_socket()
+    server = uvicorn.Server(config)
+    # uvicorn re-raises the signal that stopped it once it is done; by then the stop was
+    # clean (requests drained, crawls finished), so the process says so with status 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stopped)
+    try:
+        server.run(sockets=[sock])
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+    return bool(server.started)
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

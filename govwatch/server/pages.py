@@ -1,0 +1,182 @@
+"""What the HTML pages show, prepared for the templates; the templates only lay it out.
+
+Every piece of site text is untrusted: the environment escapes everything it prints
+(autoescape) and strips control characters and bidirectional overrides first (`finalize`),
+and links from pages (attachments, sources) are kept only when they are http(s), since an
+escaped `javascript:` URL is still a script.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from parsers.records import META_KEYS, Attachment
+from store.diff import BodyDiff, Segment
+from store.rows import VersionRow
+
+HERE = Path(__file__).resolve().parent
+
+# China has kept UTC+8 without daylight saving since 1991: no tz database needed.
+CHINA = timezone(timedelta(hours=8), "CST")
+
+META_LABELS: dict[str, str] = {
+    "index_no": "索引号",
+    "category": "主题分类",
+    "publisher": "发布机构",
+    "written_date": "成文日期",
+    "issued_date": "发文日期",
+    "published_date": "发布日期",
+    "doc_no": "文号",
+    "validity": "有效性",
+    "source": "来源",
+}
+_FIELD_LABELS = {"title": "标题", "body": "正文", "attachments": "附件", "meta": "元数据"}
+
+EVENT_LABELS = {"new": "新发布", "revised": "修订", "removed": "撤下", "restored": "恢复"}
+
+# C0/C1 controls (tab and newline kept) and the bidi embeddings, overrides and isolates
+# that can make text read differently from what it is.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+DIFF_CONTEXT = 1
+"""Unchanged paragraphs shown around a change; longer unchanged runs are folded."""
+
+
+def printable(value: Any) -> Any:
+    """Jinja's finalize: site text loses control characters before it is escaped."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _UNPRINTABLE.sub("", value)
+    return value
+
+
+def safe_href(url: str) -> str | None:
+    """The URL when it is a web address a reader may follow, else None (no link)."""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def local_time(when: datetime | None) -> str:
+    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if when else ""
+
+
+def field_label(name: str) -> str:
+    """A changed field (`body`, `meta.doc_no` …) as a reader knows it."""
+    if name.startswith("meta."):
+        return META_LABELS.get(name[5:], name[5:])
+    return _FIELD_LABELS.get(name, name)
+
+
+def meta_rows(meta: dict[str, str]) -> list[tuple[str, str]]:
+    """(label, value) in the canonical order, empty values left out."""
+    keys = [*META_KEYS, *sorted(set(meta) - set(META_KEYS))]
+    return [(META_LABELS.get(k, k), meta[k]) for k in keys if meta.get(k)]
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One aligned paragraph: the old side with deletions, the new side with insertions;
+    None where the paragraph does not exist on that side."""
+
+    op: str
+    old: tuple[Segment, ...] | None
+    new: tuple[Segment, ...] | None
+
+
+@dataclass(frozen=True)
+class DiffBlock:
+    """A run of rows; an unchanged run far from any change is folded away."""
+
+    folded: bool
+    rows: tuple[DiffRow, ...]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+def diff_rows(d: BodyDiff) -> list[DiffRow]:
+    rows = []
+    for p in d.paragraphs:
+        segments = p.inline()
+        old = tuple(s for s in segments if s.op != "insert") if p.old is not None else None
+        new = tuple(s for s in segments if s.op != "delete") if p.new is not None else None
+        rows.append(DiffRow(p.op, old, new))
+    return rows
+
+
+def diff_blocks(d: BodyDiff, context: int = DIFF_CONTEXT) -> list[DiffBlock]:
+    """Rows grouped so changes show with `context` paragraphs around them."""
+    rows = diff_rows(d)
+    shown = [False] * len(rows)
+    for k, row in enumerate(rows):
+        if row.op != "equal":
+            for j in range(max(0, k - context), min(len(rows), k + context + 1)):
+                shown[j] = True
+    blocks: list[DiffBlock] = []
+    for keep, run in _runs(rows, shown):
+        # Folding one or two paragraphs saves nothing and costs a click.
+        blocks.append(DiffBlock(folded=not keep and len(run) > 2, rows=run))
+    return blocks
+
+
+def _runs(rows: list[DiffRow], shown: list[bool]) -> Iterator[tuple[bool, tuple[DiffRow, ...]]]:
+    start = 0
+    for k in range(1, len(rows) + 1):
+        if k == len(rows) or shown[k] != shown[start]:
+            yield shown[start], tuple(rows[start:k])
+            start = k
+
+
+def field_changes(old: VersionRow, new: VersionRow) -> list[FieldChange]:
+    """Title and metadata that differ between two versions."""
+    changes = []
+    if old.title != new.title:
+        changes.append(FieldChange("标题", old.title, new.title))
+    keys = [*META_KEYS, *sorted((set(old.meta) | set(new.meta)) - set(META_KEYS))]
+    for key in keys:
+        before, after = old.meta.get(key, ""), new.meta.get(key, "")
+        if before != after:
+            changes.append(FieldChange(META_LABELS.get(key, key), before, after))
+    return changes
+
+
+def attachment_changes(
+    old: VersionRow, new: VersionRow
+) -> tuple[list[Attachment], list[Attachment]]:
+    """(added, removed) attachments, in page order."""
+    before, after = set(old.attachments), set(new.attachments)
+    return [a for a in new.attachments if a not in before], [
+        a for a in old.attachments if a not in after
+    ]
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        finalize=printable,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        safe_href=safe_href,
+        local_time=local_time,
+        field_label=field_label,
+        meta_rows=meta_rows,
+        event_label=lambda kind: EVENT_LABELS.get(kind, kind),
+    )
+    return env
