@@ -15,7 +15,9 @@ JSL = (
 )
 CONTENT_WITH_TS = (
     "<html><head><script>$_ts=window['$_ts'];</script></head><body><h1>关于开展安全检查的通知</h1>"
-    + "<p>" + "各单位要认真组织自查，及时整改发现的问题，确保安全。" * 10 + "</p></body></html>"
+    + "<p>"
+    + "各单位要认真组织自查，及时整改发现的问题，确保安全。" * 10
+    + "</p></body></html>"
 )
 
 
