@@ -443,6 +443,8 @@ def _has_pager(tree: LexborHTMLParser, html: str) -> bool:
 
 
 _NEXT_WORDS = set("下一页 下页 后页 下一页> 下一页>> > >> » › next Next".split())
+_LAST_WORDS = set("尾页 末页 最后一页 尾页>> 末页>>".split())
+_NUMBERED_URL = re.compile(r"^(.*[_/-])(\d+)(\.s?html?)$")
 _CURRENT = re.compile(r"cur|active|on\b|select|now", re.I)
 
 
@@ -464,18 +466,38 @@ def _later_numbered(pager: LexborNode, url: str | None) -> list[str]:
     return [link for number, link in sorted(numbered) if number > current]
 
 
+def _fill_range(first: str, last: str) -> list[str]:
+    """index_1.html … index_4.html between a 下一页 and a 尾页 link of one numbering."""
+    a, b = _NUMBERED_URL.match(first), _NUMBERED_URL.match(last)
+    if not a or not b or (a.group(1), a.group(3)) != (b.group(1), b.group(3)):
+        return []
+    lo, hi = int(a.group(2)), int(b.group(2))
+    if not 0 < hi - lo <= 1000:
+        return []
+    return [f"{a.group(1)}{n}{a.group(3)}" for n in range(lo, hi + 1)]
+
+
 def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[str]:
-    """下一页 links, the later page numbers of their pager, and pages named only in
-    JavaScript paging calls."""
+    """下一页 links, the later page numbers of their pager (up to its 尾页), and pages
+    named only in JavaScript paging calls."""
     found: list[str] = []
+    nexts: list[str] = []
+    lasts: list[str] = []
     for a in tree.css("a[href]"):
-        if compact(a.text(deep=True, separator="")) not in _NEXT_WORDS:
-            continue
+        word = compact(a.text(deep=True, separator=""))
         href = a.attributes.get("href") or ""
-        if is_fetchable(href):
-            found.append(absolute(url, href))
-            if a.parent is not None:
-                found.extend(_later_numbered(a.parent, url))
+        if not is_fetchable(href):
+            continue
+        if word in _LAST_WORDS:
+            lasts.append(absolute(url, href))
+        if word not in _NEXT_WORDS:
+            continue
+        nexts.append(absolute(url, href))
+        found.append(nexts[-1])
+        if a.parent is not None:
+            found.extend(_later_numbered(a.parent, url))
+    if nexts and lasts:
+        found.extend(_fill_range(nexts[0], lasts[0]))
     found.extend(js_next_pages(html, url))
     return list(dict.fromkeys(u for u in found if u != url))
 

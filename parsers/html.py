@@ -66,6 +66,9 @@ def _is_file_link(node: LexborNode) -> bool:
 
 
 _NOT_TEXT = {"head", "title", "meta", "link", "option"}
+# A file link inside these is part of a line of text ("附件：<a>…</a>"); elsewhere a
+# file link stands on its own line, as a list of downloads reads.
+_RUNNING_TEXT = set("p li td th dd dt span font strong b em i u a h1 h2 h3 h4 h5 h6".split())
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,10 @@ class _Walker:
     def __init__(self) -> None:
         self.lines: list[Line] = []
         self.buf: list[str] = []
+        self.links: list[str] = []  # texts of the file links in the current line
 
-    def flush(self, file_link: bool = False) -> None:
+    def flush(self) -> None:
+        links, self.links = self.links, []
         if self.buf:
             raw = "".join(self.buf)
             self.buf.clear()
@@ -88,7 +93,8 @@ class _Walker:
                 return
             text = squash(raw)
             if text:
-                self.lines.append(Line(text, file_link))
+                alone = len(links) == 1 and squash(links[0]) == text
+                self.lines.append(Line(text, alone))
 
     def cell_text(self, cell: LexborNode) -> str:
         sub = _Walker()
@@ -120,9 +126,14 @@ class _Walker:
                 self.walk(child)
                 self.flush()
             elif tag == "a" and _is_file_link(child):
-                self.flush()
+                # Links glued into a bare download list get a line each.
+                own_line = node.tag not in _RUNNING_TEXT
+                if own_line:
+                    self.flush()
+                self.links.append(child.text(deep=True, separator=""))
                 self.walk(child)
-                self.flush(file_link=True)
+                if own_line:
+                    self.flush()
             else:
                 self.walk(child)
 
@@ -146,8 +157,16 @@ def absolute(base: str | None, href: str) -> str:
 
 
 def is_fetchable(href: str) -> bool:
+    """A link worth following: not a script, mail, phone, data or in-page link, and one
+    that parses as a URL (a malformed one, such as http://[::1, is skipped, not fatal)."""
     href = href.strip().lower()
-    return bool(href) and not href.startswith(("javascript:", "mailto:", "#", "tel:", "data:"))
+    if not href or href.startswith(("javascript:", "mailto:", "#", "tel:", "data:")):
+        return False
+    try:
+        urlsplit(href)
+    except ValueError:
+        return False
+    return True
 
 
 def attachments_in(nodes: list[LexborNode], base: str | None) -> tuple[Attachment, ...]:

@@ -142,11 +142,18 @@ def _args(raw: str) -> list[str]:
     return [next(g for g in m.groups() if g is not None) for m in _ARG.finditer(raw) if m.group(0)]
 
 
-_JS_NUMBER = re.compile(r"\bvar\s+(\w+)\s*=\s*(\d+)")
+# `var countPage = 3` and `var totalPage = 6, currentPage = 1`.
+_JS_NUMBER = re.compile(r"(?:\bvar|\blet|\bconst|,)\s*(\w+)\s*=\s*(\d+)\b")
+# A pager script that builds page URLs itself: "index_" + n + ".html", with the page
+# count and the current page in variables.
+_JS_TEMPLATE = re.compile(r"""["']([\w-]+_)["']\s*\+\s*\w+\s*\+\s*["'](\.s?html?)["']""")
+_JS_TOTAL = ("totalPage", "pageCount", "countPage", "totalPages", "pageTotal", "pages")
+_JS_CURRENT = ("currentPage", "curPage", "pageIndex", "pageNo", "nowPage", "page")
 
 
 def js_next_pages(script: str, base: str | None) -> list[str]:
-    """Pages after the current one, from TRS `createPageHTML(...)` calls.
+    """Pages after the current one, from TRS `createPageHTML(...)` calls, or from a pager
+    script that builds "index_" + n + ".html" itself (1-based n, count in a variable).
 
     Two forms: createPageHTML(pages, current_from_0, prefix, ext), where page k ≥ 1 is
     prefix_k.ext; and createPageHTML(container, pages, current_from_1, prefix, ext,
@@ -154,12 +161,19 @@ def js_next_pages(script: str, base: str | None) -> list[str]:
     (`var countPage = 3`), as the stock TRS template does.
     """
     calls = list(_CREATE_PAGE.finditer(script))
-    if not calls:
+    template = _JS_TEMPLATE.search(script)
+    if not calls and not template:
         return []
     variables: dict[str, str] = {}
     for name, value in _JS_NUMBER.findall(script):
         variables.setdefault(name, value)
     out: list[str] = []
+    if template and not calls:
+        total = next((int(variables[v]) for v in _JS_TOTAL if v in variables), 0)
+        current = next((int(variables[v]) for v in _JS_CURRENT if v in variables), 1)
+        prefix, ext = template.groups()
+        for n in range(current + 1, total + 1):
+            out.append(urljoin(base, f"{prefix}{n}{ext}") if base else f"{prefix}{n}{ext}")
     for m in calls:
         args = [variables.get(a.strip(), a.strip()) for a in _args(m.group(1))]
         try:
