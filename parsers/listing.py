@@ -142,6 +142,8 @@ def _args(raw: str) -> list[str]:
     return [next(g for g in m.groups() if g is not None) for m in _ARG.finditer(raw) if m.group(0)]
 
 
+# A page count comes from the page: never trust it with memory.
+MAX_NEXT_PAGES = 500
 # `var countPage = 3` and `var totalPage = 6, currentPage = 1`.
 _JS_NUMBER = re.compile(r"(?:\bvar|\blet|\bconst|,)\s*(\w+)\s*=\s*(\d+)\b")
 # A pager script that builds page URLs itself: "index_" + n + ".html", with the page
@@ -172,17 +174,17 @@ def js_next_pages(script: str, base: str | None) -> list[str]:
         total = next((int(variables[v]) for v in _JS_TOTAL if v in variables), 0)
         current = next((int(variables[v]) for v in _JS_CURRENT if v in variables), 1)
         prefix, ext = template.groups()
-        for n in range(current + 1, total + 1):
+        for n in range(current + 1, min(total, current + MAX_NEXT_PAGES) + 1):
             out.append(urljoin(base, f"{prefix}{n}{ext}") if base else f"{prefix}{n}{ext}")
     for m in calls:
         args = [variables.get(a.strip(), a.strip()) for a in _args(m.group(1))]
         try:
             if len(args) >= 4 and args[0].isdigit():
                 pages, current, prefix, ext = int(args[0]), int(args[1]), args[2], args[3]
-                numbers = range(current + 1, pages)
+                numbers = range(current + 1, min(pages, current + 1 + MAX_NEXT_PAGES))
             elif len(args) >= 5 and args[1].isdigit():
                 pages, current, prefix, ext = int(args[1]), int(args[2]), args[3], args[4]
-                numbers = range(current + 1, pages + 1)
+                numbers = range(current + 1, min(pages, current + MAX_NEXT_PAGES) + 1)
             else:
                 continue
         except ValueError:

@@ -14,6 +14,7 @@ import re
 from urllib.parse import urljoin
 
 from parsers.generic import Rules, extract
+from parsers.listing import MAX_NEXT_PAGES
 from parsers.records import Page
 from parsers.registry import register
 
@@ -41,7 +42,8 @@ def next_pages(page: str, url: str | None) -> tuple[str, ...]:
     current, count = _number(m.group(1), page), _number(m.group(2), page)
     if current is None or count is None:
         return ()
-    names = [f"{m.group(3)}_{n}.{m.group(4)}" for n in range(current + 1, count + 1)]
+    last = min(count, current + MAX_NEXT_PAGES)
+    names = [f"{m.group(3)}_{n}.{m.group(4)}" for n in range(current + 1, last + 1)]
     return tuple(urljoin(url or "", name) for name in names)
 
 
