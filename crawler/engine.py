@@ -3,14 +3,16 @@
 For every seed: follow its listing pages (up to max_pages, stopping early once a
 page lists only notices the store knows), then fetch the notices that are new or
 due for a revisit, and hand each outcome to the store. Errors of any kind are
-recorded per URL and counted; they never become versions and never abort the pass.
-A 304 costs no parse and no write.
+recorded per URL with their kind, counted and listed in the summary; they never become
+versions, never count towards a removal (only a 404/410 does) and never abort the pass. An
+anti-bot challenge is recognised whatever its status, and a 200 page that only says the
+page does not exist (a soft 404) is an error too. A 304 costs no parse and no write.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,10 +20,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from crawler.fetch import Response, fetch, make_client
+from crawler.fetch import Destinations, Response, fetch, make_client
 from crawler.politeness import RETRY_STATUSES, Gates, backoff
 from crawler.seeds import Seed
 from govwatch.errors import (
+    BlockedAddress,
     ConnectionFailed,
     DecodeError,
     FetchError,
@@ -32,11 +35,15 @@ from govwatch.errors import (
 )
 from govwatch.settings import Settings
 from parsers import Page, clean
+from parsers.challenge import detect_challenge
 from parsers.decode import decode_html
+from parsers.missing import is_soft_404
 from parsers.registry import Request, get
 from store import Store
 
 OUTCOMES = ("new", "revised", "removed", "restored", "unchanged", "errors")
+MAX_LISTED_FAILURES = 50
+"""Failed URLs the summary lists per site; the store keeps every one."""
 
 
 @dataclass
@@ -56,20 +63,52 @@ class SiteStats:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A URL of a site that failed in this run, and why."""
+
+    site: str
+    url: str
+    kind: str
+    message: str
+
+
 @dataclass
 class RunSummary:
     run_id: int
     sites: dict[str, SiteStats] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
 
     def table(self) -> str:
-        """One row per site: new / revised / removed / restored / unchanged / errors."""
+        """One row per site: new / revised / removed / restored / unchanged / errors; then,
+        per site with errors, the count by kind and the failed URLs."""
         columns = (*OUTCOMES, "requests")
         width = max([24, *(len(site) + 2 for site in self.sites)])
         lines = [f"{'site':{width}}" + "".join(f"{c:>10}" for c in columns)]
         for site, stats in self.sites.items():
             values = stats.as_dict()
             lines.append(f"{site:{width}}" + "".join(f"{values[c]:>10}" for c in columns))
+        for site in self.sites:
+            failed = sorted(
+                (f for f in self.failures if f.site == site), key=lambda f: (f.kind, f.url)
+            )
+            if not failed:
+                continue
+            kinds = Counter(f.kind for f in failed)
+            counts = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+            lines += ["", f"{site}: {len(failed)} errors ({counts})"]
+            lines += [
+                f"  {f.kind:15} {_printable(f.url)}  {_printable(f.message)[:120]}"
+                for f in failed[:MAX_LISTED_FAILURES]
+            ]
+            if len(failed) > MAX_LISTED_FAILURES:
+                lines.append(f"  … and {len(failed) - MAX_LISTED_FAILURES} more")
         return "\n".join(lines)
+
+
+def _printable(text: str) -> str:
+    """Site-given text for a terminal: no control characters or escape sequences."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 Progress = Callable[[str, str], None]
@@ -89,6 +128,7 @@ def _error_kind(exc: FetchError) -> str:
         (FetchTimeout, "timeout"),
         (ConnectionFailed, "connection"),
         (RedirectError, "redirect"),
+        (BlockedAddress, "blocked_address"),
         (TooLarge, "too_large"),
     ):
         if isinstance(exc, kind):
@@ -118,7 +158,7 @@ class Crawler:
     ) -> None:
         stats = summary.sites.setdefault(seed.id, SiteStats())
         self.store.upsert_site(seed.id, seed.name, seed.parser, list(seed.topics))
-        site = _SiteCrawl(self, client, gates, seed, stats, summary.run_id)
+        site = _SiteCrawl(self, client, gates, seed, stats, summary)
         fresh = await site.listings()
         due = self.store.revisit_due(
             seed.id,
@@ -138,7 +178,7 @@ class _SiteCrawl:
         gates: Gates,
         seed: Seed,
         stats: SiteStats,
-        run_id: int,
+        summary: RunSummary,
     ) -> None:
         self.crawler = crawler
         self.store = crawler.store
@@ -147,11 +187,16 @@ class _SiteCrawl:
         self.gates = gates
         self.seed = seed
         self.stats = stats
-        self.run_id = run_id
+        self.summary = summary
+        self.run_id = summary.run_id
         self.parser = get(seed.parser)
+        self.destinations = Destinations(
+            seed.hosts, [urlsplit(u).hostname or "" for u in seed.listing_urls]
+        )
 
     def _record_error(self, url: str, failure: _Failure) -> None:
         self.stats.errors += 1
+        self.summary.failures.append(Failure(self.seed.id, url, failure.kind, str(failure)))
         self.store.record_error(
             self.run_id, self.seed.id, url, failure.kind, str(failure), failure.status
         )
@@ -186,6 +231,7 @@ class _SiteCrawl:
                         headers=headers,
                         method=request.method,
                         form=request.form,
+                        destinations=self.destinations,
                     )
                 self.stats.bytes += len(resp.content)
                 if resp.status not in RETRY_STATUSES:
@@ -199,9 +245,20 @@ class _SiteCrawl:
             if attempt > self.settings.retries:
                 raise failure
             await asyncio.sleep(backoff(attempt, self.settings.retry_base, retry_after))
-        if not self._allowed(resp.url):
-            raise _Failure("redirect", f"redirected off the seed's hosts to {resp.url}")
         return resp
+
+    @staticmethod
+    def _refuse(resp: Response) -> _Failure:
+        """The failure for an error status: a challenge when the body is one (瑞数 412,
+        加速乐 521), else the status."""
+        try:
+            text = decode_html(resp.content, resp.content_type).text
+        except DecodeError:
+            text = ""
+        vendor = detect_challenge(text, resp.status)
+        if vendor is not None:
+            return _Failure("challenge", f"anti-bot challenge ({vendor})", resp.status)
+        return _Failure("http_status", f"HTTP {resp.status}", resp.status)
 
     def _parse(self, resp: Response) -> Page:
         try:
@@ -216,13 +273,22 @@ class _SiteCrawl:
             raise _Failure("parse", str(exc), resp.status) from exc
         if page.kind == "challenge":
             raise _Failure("challenge", f"anti-bot challenge ({page.vendor})", resp.status)
+        if is_soft_404(page):
+            raise _Failure("soft_404", "the page says it does not exist", resp.status)
         return page
 
     async def listings(self) -> list[str]:
-        """Walk the listing pages; return URLs of notices new to the store."""
+        """Walk the listing pages; return URLs of notices new to the store.
+
+        The pages' validators are saved only once the walk is over and no page failed: a 304
+        for the first page stops the next walk, so it must mean that a whole walk saw every
+        page after it, not that a walk was cut short (killed, or a page failed) there.
+        """
         queue = deque(self.seed.listing_urls)
         seen: set[str] = set()
         fresh: list[str] = []
+        walked: list[tuple[str, Response]] = []
+        failed = False
         while queue and self.stats.listing_pages < self.seed.max_pages:
             url = queue.popleft()
             if url in seen:
@@ -236,12 +302,13 @@ class _SiteCrawl:
                     self.stats.not_modified += 1
                     continue
                 if resp.status >= 400:
-                    raise _Failure("http_status", f"HTTP {resp.status}", resp.status)
+                    raise self._refuse(resp)
                 page = self._parse(resp)
                 if page.kind != "listing":
                     raise _Failure("parse", "expected a listing page", resp.status)
             except _Failure as failure:
                 self._record_error(url, failure)
+                failed = True
                 continue
             new_here = 0
             for item in page.items:
@@ -249,17 +316,27 @@ class _SiteCrawl:
                     continue
                 if self.store.mark_listed(
                     self.seed.id, item.url, item.title, item.date, self.run_id
-                ):
+                ) or self._never_fetched(item.url):
                     new_here += 1
                     fresh.append(item.url)
             if page.items:
                 # A page without rows is a shell whose rows come from elsewhere (jpaas):
                 # a 304 for it would hide the rows, so it is always fetched in full.
-                self._save_validators(url, resp)
+                walked.append((url, resp))
             if page.items and not new_here:
                 break  # a page of known notices: the rest are older still
             queue.extend(u for u in page.next_pages if u not in seen and self._allowed(u))
+        if not failed:
+            for url, resp in walked:
+                self._save_validators(url, resp)
         return fresh
+
+    def _never_fetched(self, url: str) -> bool:
+        """A listed notice without a version yet: a crawl stopped (killed) between listing
+        and fetching it. It counts as new, so the walk goes on to the pages after it that
+        the stopped crawl never reached."""
+        notice = self.store.notice(url)
+        return notice is not None and notice.current_version is None
 
     def _save_validators(self, url: str, resp: Response) -> None:
         etag = resp.headers.get("etag")
@@ -283,7 +360,7 @@ class _SiteCrawl:
                 self._count(outcome.kind)
                 return
             if resp.status >= 400:
-                raise _Failure("http_status", f"HTTP {resp.status}", resp.status)
+                raise self._refuse(resp)
             page = self._parse(resp)
             if page.kind != "detail":
                 raise _Failure("parse", f"expected a notice, got a {page.kind} page", resp.status)

@@ -1,18 +1,37 @@
 """One HTTP fetch with the limits a crawler of public sites needs.
 
-Timeouts, a redirect limit and a body size cap bound every request; the body is
-streamed so an oversized page is cut off, not buffered. Failures become the
-project's FetchError family, carrying the URL.
+A whole answer, redirects included, must arrive within `timeout` (httpx's own timeouts
+bound each read, so a server dripping a byte a second would otherwise never time out);
+the body is streamed so an oversized page is cut off, not buffered. Redirects are followed
+here, hop by hop, so that each target is checked against the `Destinations` before any
+connection is made: off the seed's hosts, or to a private, loopback or link-local address
+the seed does not itself live on, a redirect is refused, never followed. Failures become
+the project's FetchError family, carrying the URL.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ipaddress
+import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from govwatch.errors import ConnectionFailed, FetchError, FetchTimeout, RedirectError, TooLarge
+from govwatch.errors import (
+    BlockedAddress,
+    ConnectionFailed,
+    FetchError,
+    FetchTimeout,
+    RedirectError,
+    TooLarge,
+)
 from govwatch.settings import Settings
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
@@ -24,12 +43,110 @@ class Response:
     headers: dict[str, str]
 
 
+def address_kind(address: str) -> str:
+    """The kind of an IP address: public, or which kind of non-public one: loopback,
+    link-local, or private (everything else not globally routable: 10/8, 172.16/12,
+    192.168/16, CGNAT, ULA, multicast, reserved)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback or ip.is_unspecified:  # 0.0.0.0 reaches the local host on Linux
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_global and not ip.is_multicast:
+        return "public"
+    return "private"
+
+
+def _literal_kind(host: str) -> str | None:
+    """The address kind of a host written as an IP address, None for a host name."""
+    try:
+        return address_kind(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+class Destinations:
+    """Where one seed's requests may go.
+
+    `hosts` (None: any) limits the host names; `home` are the seed's own listing hosts. A
+    non-public address is allowed only of a kind a home host has: a seed on an intranet
+    address may crawl that intranet, a seed on a public site never reaches 10.0.0.1,
+    169.254.169.254 or the crawler's own machine, whatever its pages or DNS say. Host
+    names are resolved (once per instance) and every address they give is checked.
+    """
+
+    def __init__(self, hosts: Iterable[str] | None, home: Iterable[str]) -> None:
+        self.hosts = None if hosts is None else frozenset(h.lower() for h in hosts)
+        self._home = tuple(h.lower() for h in home)
+        self._home_kinds: frozenset[str] | None = None
+        self._resolved: dict[str, frozenset[str]] = {}
+
+    async def check(self, url: str) -> None:
+        """Raise RedirectError (host not allowed), BlockedAddress (address not allowed) or
+        FetchError (not an http(s) URL) unless a request to `url` may be made."""
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (raises for a port out of range)
+        except ValueError as exc:
+            raise FetchError(url, f"invalid URL: {exc}") from exc
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            raise FetchError(url, "not an http(s) URL")
+        literal = _literal_kind(host)
+        if literal is not None and literal != "public":
+            await self._require(url, host, literal)
+        if self.hosts is not None and host not in self.hosts:
+            raise RedirectError(url, f"{host} is not one of the seed's hosts")
+        if literal is None:
+            for kind in await self._kinds(url, host):
+                if kind != "public":
+                    await self._require(url, host, kind)
+
+    async def _require(self, url: str, host: str, kind: str) -> None:
+        if kind not in await self._home_address_kinds():
+            raise BlockedAddress(url, f"{host} is a {kind} address; the seed is not on one")
+
+    async def _home_address_kinds(self) -> frozenset[str]:
+        if self._home_kinds is None:
+            kinds: set[str] = set()
+            for host in self._home:
+                literal = _literal_kind(host)
+                if literal is not None:
+                    kinds.add(literal)
+                    continue
+                with contextlib.suppress(ConnectionFailed):  # unresolvable: grants nothing
+                    kinds |= await self._kinds(host, host)
+            self._home_kinds = frozenset(kinds - {"public"})
+        return self._home_kinds
+
+    async def _kinds(self, url: str, host: str) -> frozenset[str]:
+        known = self._resolved.get(host)
+        if known is None:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, None, type=socket.SOCK_STREAM
+                )
+            except OSError as exc:
+                raise ConnectionFailed(url, f"cannot resolve {host}: {exc}") from exc
+            known = frozenset(address_kind(str(info[4][0])) for info in infos)
+            self._resolved[host] = known
+        return known
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""  # Destinations.check reports the URL as invalid
+
+
 def make_client(settings: Settings) -> httpx.AsyncClient:
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
     return httpx.AsyncClient(
         timeout=timeout,
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
+        follow_redirects=False,
         headers={"User-Agent": settings.user_agent},
     )
 
@@ -42,9 +159,55 @@ async def fetch(
     headers: dict[str, str] | None = None,
     method: str = "GET",
     form: tuple[tuple[str, str], ...] = (),
+    destinations: Destinations | None = None,
 ) -> Response:
-    """Fetch `url` (GET, or POST of a form). Any status is returned; transport
-    failures raise FetchError."""
+    """Fetch `url` (GET, or POST of a form), following redirects the `destinations` allow
+    (default: any host, non-public addresses only of the kind `url` is on). Any final
+    status is returned; transport failures and refused redirects raise FetchError."""
+    where = destinations or Destinations(None, [_host(url)])
+    try:
+        async with asyncio.timeout(settings.timeout):
+            return await _follow(client, url, settings, headers, method, form, where)
+    except TimeoutError as exc:
+        reason = f"timed out: no complete answer within {settings.timeout:g} s"
+        raise FetchTimeout(url, reason) from exc
+
+
+async def _follow(
+    client: httpx.AsyncClient,
+    url: str,
+    settings: Settings,
+    headers: dict[str, str] | None,
+    method: str,
+    form: tuple[tuple[str, str], ...],
+    where: Destinations,
+) -> Response:
+    current, seen = url, {url}
+    for _ in range(settings.max_redirects + 1):
+        await where.check(current)
+        resp = await _one(client, current, settings, headers, method, form)
+        location = resp.headers.get("location", "").strip()
+        if resp.status not in REDIRECT_STATUSES or not location:
+            return resp
+        target = urljoin(current, location).split("#", 1)[0]
+        if target in seen:
+            raise RedirectError(url, f"redirect loop back to {target}")
+        seen.add(target)
+        current = target
+        if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+            method, form = "GET", ()
+    raise RedirectError(url, f"more than {settings.max_redirects} redirects")
+
+
+async def _one(
+    client: httpx.AsyncClient,
+    url: str,
+    settings: Settings,
+    headers: dict[str, str] | None,
+    method: str,
+    form: tuple[tuple[str, str], ...],
+) -> Response:
+    """One request, no redirects followed, the body read up to the size cap."""
     try:
         async with client.stream(
             method, url, headers=headers, data=dict(form) if form else None
@@ -68,13 +231,12 @@ async def fetch(
             )
     except httpx.TimeoutException as exc:
         raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from exc
-    except httpx.TooManyRedirects as exc:
-        raise RedirectError(url, f"more than {settings.max_redirects} redirects") from exc
     except httpx.InvalidURL as exc:
         raise FetchError(url, f"invalid URL: {exc}") from exc
     except httpx.UnsupportedProtocol as exc:
         raise FetchError(url, f"unsupported URL scheme: {exc}") from exc
     except httpx.TransportError as exc:
-        raise ConnectionFailed(url, f"{type(exc).__name__}: {exc}") from exc
+        detail = str(exc) or "the connection was reset or closed"
+        raise ConnectionFailed(url, f"{type(exc).__name__}: {detail}") from exc
     except httpx.HTTPError as exc:
         raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc

@@ -21,6 +21,8 @@ the file and the key.
 
 from __future__ import annotations
 
+import codecs
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -142,15 +144,19 @@ def load_seed(path: Path) -> Seed:
     if not urls:
         raise r.fail("listing_urls", "needs at least one URL")
     for url in urls:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (raises for a port out of range)
+        except ValueError as exc:
+            raise r.fail("listing_urls", f"not a URL: {url!r} ({exc})") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise r.fail("listing_urls", f"not an http(s) URL: {url!r}")
     max_pages = r.get("max_pages", int, 5)
     if max_pages < 1:
         raise r.fail("max_pages", "must be at least 1")
     rate = r.get("rate", float, 1.0)
-    if rate <= 0:
-        raise r.fail("rate", "must be positive")
+    if not (rate > 0 and math.isfinite(rate)):
+        raise r.fail("rate", "must be a positive number")
     revisit = Revisit()
     if "revisit" in data:
         table = r.get("revisit", dict)
@@ -163,6 +169,11 @@ def load_seed(path: Path) -> Seed:
             old_every=rr.duration("old_every", timedelta(days=7)),
         )
     encoding = r.get("encoding", str, None)
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise r.fail("encoding", f"unknown encoding {encoding!r}") from None
     return Seed(
         id=seed_id,
         name=r.get("name", str),

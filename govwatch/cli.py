@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,9 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from govwatch.errors import ChallengeError, GovwatchError, HTTPStatusError
+from govwatch.errors import ChallengeError, FetchError, GovwatchError, HTTPStatusError
 from govwatch.settings import Settings
 from parsers import Page, clean_bytes, registry
+from parsers.missing import is_soft_404
 
 if TYPE_CHECKING:
     from crawler.seeds import Seed
@@ -25,8 +27,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 
+# Characters JSON leaves raw that a terminal or an editor acts on (C1 controls such as the
+# one-byte CSI, bidi overrides, line separators): written as \u escapes, same data.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
 def _dump(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+    text = json.dumps(obj, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _read_input(path: str) -> bytes:
@@ -51,7 +59,10 @@ def _clean_one(path: str, url: str | None, parser: str | None) -> Page:
         raise GovwatchError(f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MiB")
     if not data.strip():
         raise GovwatchError(f"{path}: empty input")
-    return clean_bytes(data, url, parser=parser)
+    try:
+        return clean_bytes(data, url, parser=parser)
+    except GovwatchError as exc:
+        raise GovwatchError(f"{path}: {exc}") from exc
 
 
 def format_option(*choices: str, default: str) -> Callable[[F], F]:
@@ -102,7 +113,7 @@ def clean(paths: tuple[str, ...], url: str | None, parser_name: str | None, fmt:
     except GovwatchError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "text":
-        click.echo("\n\n\f\n".join(page.to_text() for page in pages))
+        click.echo("\n\n\f\n".join(_safe_lines(page.to_text()) for page in pages))
     elif len(pages) == 1:
         click.echo(_dump(pages[0].to_json()))
     else:
@@ -119,9 +130,9 @@ def fetch(url: str, parser_name: str | None, fmt: str) -> None:
     from crawler.fetch import make_client
 
     _check_parser(parser_name)
-    settings = Settings.from_env()
 
     async def run() -> Page:
+        settings = Settings.from_env()
         async with make_client(settings) as client:
             resp = await http_fetch(client, url, settings)
         page = clean_bytes(
@@ -135,13 +146,15 @@ def fetch(url: str, parser_name: str | None, fmt: str) -> None:
             raise ChallengeError(resp.url, page.vendor or "unknown")
         if resp.status >= 400:
             raise HTTPStatusError(resp.url, resp.status)
+        if is_soft_404(page):
+            raise FetchError(resp.url, "the page only says it does not exist (a soft 404)")
         return page
 
     try:
         page = asyncio.run(run())
     except GovwatchError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(page.to_text() if fmt == "text" else _dump(page.to_json()))
+    click.echo(_safe_lines(page.to_text()) if fmt == "text" else _dump(page.to_json()))
 
 
 @main.command("parsers")
@@ -225,6 +238,8 @@ def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> 
                 seeds
             )
         )
+    except GovwatchError as exc:  # the store failing mid-pass: pages failing are no error
+        raise click.ClickException(str(exc)) from None
     finally:
         if progress:
             progress.done()
@@ -282,7 +297,7 @@ def events(db: str | None, site: str | None, kind: str | None, since: str | None
     for r in rows:
         click.echo(
             f"{r.at:%Y-%m-%d %H:%M}  {r.kind:8} v{r.version or '-':<3} {r.site:20} "
-            f"{_safe(r.title)}  {r.url}"
+            f"{_safe(r.title)}  {_safe(r.url)}"
         )
 
 
@@ -299,6 +314,11 @@ def _parse_since(since: str | None) -> datetime | None:
 def _safe(text: str) -> str:
     """Site text on a terminal: no control characters or escape sequences."""
     return "".join(ch for ch in text if ch.isprintable())
+
+
+def _safe_lines(text: str) -> str:
+    """`_safe` for text of several lines."""
+    return "\n".join(_safe(line) for line in text.split("\n"))
 
 
 @main.command()
@@ -387,7 +407,7 @@ def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) 
             if old.meta.get(key) != new.meta.get(key):
                 lines += [f"-{key}: {old.meta.get(key, '')}", f"+{key}: {new.meta.get(key, '')}"]
         text = to_unified(body, old_label=f"{url} v{old_no}", new_label=f"{url} v{new_no}")
-        click.echo("\n".join([*lines, text]).strip("\n"))
+        click.echo(_safe_lines("\n".join([*lines, text]).strip("\n")))
 
 
 @main.command()

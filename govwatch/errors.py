@@ -5,6 +5,7 @@
     │   ├── FetchTimeout
     │   ├── ConnectionFailed  (refused, reset, cut short: worth a retry)
     │   ├── RedirectError     (a loop, too many, or off the allowed hosts)
+    │   ├── BlockedAddress    (a private, loopback or link-local address the seed is not on)
     │   ├── HTTPStatusError   (.status)
     │   ├── TooLarge
     │   └── ChallengeError    (.vendor: an anti-bot page was served instead of content)
@@ -40,6 +41,11 @@ class ConnectionFailed(FetchError):
 
 class RedirectError(FetchError):
     pass
+
+
+class BlockedAddress(FetchError):
+    """A request that would reach a non-public address (10.x, 169.254.169.254, localhost …)
+    of a kind the seed itself does not live on: refused before any connection."""
 
 
 class HTTPStatusError(FetchError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from govwatch.errors import ParseError
 from parsers import registry
 from parsers.challenge import detect_challenge
 from parsers.decode import decode_html
@@ -27,8 +28,11 @@ def clean(
         vendor = detect_challenge(text, status)
         if vendor is not None:
             return Page(kind="challenge", parser=parser or "challenge", url=url, vendor=vendor)
-    chosen = registry.get(parser) if parser else registry.choose(text, url, is_html=is_html)
-    return chosen.parse(text, url)
+    try:
+        chosen = registry.get(parser) if parser else registry.choose(text, url, is_html=is_html)
+        return chosen.parse(text, url)
+    except ValueError as exc:  # a malformed URL given, or one inside the page's scripts
+        raise ParseError(url, f"malformed URL: {exc}") from exc
 
 
 def clean_bytes(

@@ -48,6 +48,11 @@ def _records(store: str, url: str | None) -> list[ListingItem]:
     return items
 
 
+MAX_GROUPS = 1000
+"""Dataproxy URLs read from one page at most: a page claiming billions of records must not
+make the parser loop for ever (a crawl follows max_pages of them anyway)."""
+
+
 def _next_groups(page: str, store: str, url: str | None) -> list[str]:
     """dataproxy URLs for the record groups after those on this page."""
     total_m = _TOTAL.search(page)
@@ -81,10 +86,12 @@ def _next_groups(page: str, store: str, url: str | None) -> list[str]:
             if k not in ("startrecord", "endrecord", "perpage")
         ]
     total = int(total_m.group(1))
-    start = int(current.get("endrecord", str(group * per_page))) + 1
-    out = []
     step = group * per_page
-    while start <= total:
+    if step < 1:
+        return []  # perPage or groupSize 0: no paging to follow
+    start = int(current.get("endrecord", str(step))) + 1
+    out: list[str] = []
+    while start <= total and len(out) < MAX_GROUPS:
         end = min(start + step - 1, total)
         query = urlencode(
             [

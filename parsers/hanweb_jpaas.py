@@ -14,6 +14,8 @@ import json
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+from selectolax.lexbor import LexborNode
+
 from govwatch.errors import ParseError
 from parsers.generic import Rules, extract
 from parsers.html import parse_html
@@ -42,6 +44,8 @@ def _query_data(raw: str) -> list[tuple[str, str]]:
         data = json.loads(raw.replace("'", '"'))
     except json.JSONDecodeError as exc:
         raise ParseError(None, f"unreadable jpaas queryData: {raw[:80]}") from exc
+    if not isinstance(data, dict):
+        raise ParseError(None, f"jpaas queryData is not an object: {raw[:80]}")
     return [(str(k), str(v)) for k, v in data.items()]
 
 
@@ -70,18 +74,26 @@ def _api_answer(page: str, url: str | None) -> Page:
         item = item_from(row, url)
         if item is not None and item.url not in {i.url for i in items}:
             items.append(item)
-    next_pages: tuple[str, ...] = ()
     pager = tree.css_first("div.pagination")
-    if pager is not None and url:
-        parts = urlsplit(url)
-        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "paramJson"]
+    next_pages = _next_page(url, pager) if pager is not None and url else ()
+    return Page(kind="listing", parser=NAME, url=url, items=tuple(items), next_pages=next_pages)
+
+
+def _next_page(url: str, pager: LexborNode) -> tuple[str, ...]:
+    """The API URL of the page after `url`, if the pager says there is one. A pager or a
+    paramJson that cannot be read gives none: the rows of this page still count."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "paramJson"]
+    try:
         current = json.loads(dict(parse_qsl(parts.query)).get("paramJson", "{}") or "{}")
         page_no = int(current.get("pageNo", 1))
         rows = int(pager.attributes.get("rows") or PAGE_SIZE)
         count = int(pager.attributes.get("count") or 0)
-        if page_no * rows < count:
-            next_pages = (api_url(url, parts.path, query, page_no + 1),)
-    return Page(kind="listing", parser=NAME, url=url, items=tuple(items), next_pages=next_pages)
+    except (ValueError, TypeError, AttributeError):
+        return ()
+    if rows < 1 or page_no * rows >= count:
+        return ()
+    return (api_url(url, parts.path, query, page_no + 1),)
 
 
 @register(

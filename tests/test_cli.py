@@ -46,8 +46,7 @@ def test_clean_one_file_prints_one_object(notice_file: Path) -> None:
     assert page["body"].splitlines() == [
         "各学校：",
         "为做好春季开学校园安全工作，决定开展一次全面检查。请各校认真自查，于3月15日前报送自查报告。",
-        "附件：",
-        "检查清单.xlsx",
+        "附件：检查清单.xlsx",
         "某某县教育局",
         "2024年3月8日",
     ]
