@@ -111,7 +111,18 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
-Progress = Callable[[str, str], None]
+@dataclass(frozen=True)
+class Progress:
+    """Where a pass is: `done` of the `planned` requests (the plan grows as listings
+    reveal notices), and what was just done."""
+
+    done: int
+    planned: int
+    site: str
+    what: str
+
+
+ProgressFn = Callable[[Progress], None]
 
 
 class _Failure(Exception):
@@ -137,10 +148,23 @@ def _error_kind(exc: FetchError) -> str:
 
 
 class Crawler:
-    def __init__(self, store: Store, settings: Settings, progress: Progress | None = None) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, progress: ProgressFn | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
-        self.progress = progress or (lambda _site, _what: None)
+        self.on_progress = progress
+        self.done = 0
+        self.planned = 0
+
+    def plan(self, requests: int) -> None:
+        self.planned += requests
+
+    def progress(self, site: str, what: str) -> None:
+        """One planned request is under way."""
+        self.done += 1
+        if self.on_progress is not None:
+            self.on_progress(Progress(self.done, max(self.planned, self.done), site, what))
 
     async def run(self, seeds: list[Seed]) -> RunSummary:
         run_id = self.store.start_run([s.id for s in seeds])
@@ -167,6 +191,7 @@ class Crawler:
             old_every=seed.revisit.old_every,
         )
         targets = list(dict.fromkeys([*fresh, *due]))
+        self.plan(len(targets))
         await asyncio.gather(*(site.notice(url) for url in targets))
 
 
@@ -200,7 +225,6 @@ class _SiteCrawl:
         self.store.record_error(
             self.run_id, self.seed.id, url, failure.kind, str(failure), failure.status
         )
-        self.crawler.progress(self.seed.id, f"error {failure.kind} {url}")
 
     def _allowed(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""
@@ -289,12 +313,16 @@ class _SiteCrawl:
         fresh: list[str] = []
         walked: list[tuple[str, Response]] = []
         failed = False
+        # After a walk cut short by a failed page, known pages are no reason to stop: the
+        # notices on and after the failed page were never listed.
+        stop_at_known = self.store.listing_complete(self.seed.id)
         while queue and self.stats.listing_pages < self.seed.max_pages:
             url = queue.popleft()
             if url in seen:
                 continue
             seen.add(url)
             self.stats.listing_pages += 1
+            self.crawler.plan(1)
             self.crawler.progress(self.seed.id, f"listing {url}")
             try:
                 resp = await self._get(url, conditional=True)
@@ -323,12 +351,13 @@ class _SiteCrawl:
                 # A page without rows is a shell whose rows come from elsewhere (jpaas):
                 # a 304 for it would hide the rows, so it is always fetched in full.
                 walked.append((url, resp))
-            if page.items and not new_here:
+            if page.items and not new_here and stop_at_known:
                 break  # a page of known notices: the rest are older still
             queue.extend(u for u in page.next_pages if u not in seen and self._allowed(u))
         if not failed:
             for url, resp in walked:
                 self._save_validators(url, resp)
+        self.store.set_listing_complete(self.seed.id, not failed)
         return fresh
 
     def _never_fetched(self, url: str) -> bool:

@@ -19,6 +19,7 @@ from parsers import Page, clean_bytes, registry
 from parsers.missing import is_soft_404
 
 if TYPE_CHECKING:
+    from crawler.engine import Progress
     from crawler.seeds import Seed
     from store import Store
     from store.rows import EventKind
@@ -248,18 +249,19 @@ def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> 
 
 
 class _Progress:
-    """A one-line activity indicator on a terminal's stderr."""
+    """A progress bar on a terminal's stderr: requests started of those planned so far
+    (the plan grows as listing pages reveal notices)."""
 
-    def __init__(self) -> None:
-        self.count = 0
+    WIDTH = 30
 
-    def update(self, site: str, what: str) -> None:
-        self.count += 1
-        line = f"[{self.count:5}] {site}: {what}"[:100]
-        click.echo(f"\r{line:<100}", nl=False, err=True)
+    def update(self, state: Progress) -> None:
+        filled = self.WIDTH * state.done // max(state.planned, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        line = f"[{bar}] {state.done}/{state.planned}  {state.site}: {_safe(state.what)}"
+        click.echo(f"\r{line[:110]:<110}", nl=False, err=True)
 
     def done(self) -> None:
-        click.echo("\r" + " " * 100 + "\r", nl=False, err=True)
+        click.echo("\r" + " " * 110 + "\r", nl=False, err=True)
 
 
 @main.command()

@@ -57,6 +57,8 @@ sites = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("parser", sa.Text, nullable=False),
     sa.Column("topics", JSON, nullable=False),
+    # False while the last listing walk stopped at a failed page (see crawler/engine.py).
+    sa.Column("listing_complete", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 crawl_runs = sa.Table(

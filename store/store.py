@@ -124,6 +124,20 @@ class Store:
         )
         self._execute(stmt)
 
+    def listing_complete(self, site_id: str) -> bool:
+        """Whether the site's last listing walk reached its end (True for a new site)."""
+        value = self._read(
+            lambda conn: conn.execute(
+                sa.select(sites.c.listing_complete).where(sites.c.id == site_id)
+            ).scalar()
+        )
+        return value is None or bool(value)
+
+    def set_listing_complete(self, site_id: str, complete: bool) -> None:
+        self._execute(
+            sa.update(sites).where(sites.c.id == site_id).values(listing_complete=complete)
+        )
+
     def start_run(self, site_ids: list[str]) -> int:
         stmt = (
             sa.insert(crawl_runs)

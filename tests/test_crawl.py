@@ -225,3 +225,44 @@ def test_two_crawler_processes_share_one_postgresql(
         assert len({e.url for e in new}) == total
         assert all(len(store.history(e.url)) == 1 for e in new)
         assert store.events(kind="revised") == []
+
+
+def test_a_failed_listing_page_is_walked_past_next_time(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    """Page 2 fails on the first crawl; page 1 is then all known, yet the next crawl must
+    walk on to page 2, whose notices were never listed."""
+
+    def rows(first: int) -> str:
+        return "".join(
+            f'<li><a href="/n{i}.html">关于第{i}项工作安排的通知</a><span>2024-06-{i:02d}</span></li>'
+            for i in range(first, first + 5)
+        )
+
+    pager = '<div><a href="/list.html">首页</a><a href="/list_2.html">下一页</a></div>'
+    http_server.page("/list.html", f"<html><body><ul>{rows(1)}</ul>{pager}</body></html>".encode())
+    failing = [True]
+
+    def page_two(_h: object) -> tuple[int, dict[str, str], bytes]:
+        if failing[0]:
+            return 500, {}, b"down"
+        body = f'<html><body><ul>{rows(6)}</ul><div><a href="/list.html">首页</a><a href="/list.html">上一页</a></div></body></html>'
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, body.encode()
+
+    http_server.routes["/list_2.html"] = page_two
+    for i in range(1, 11):
+        http_server.page(f"/n{i}.html", NOTICE.replace("第1项".encode(), f"第{i}项".encode()))
+    seed_file = tmp_path / "s.toml"
+    seed_file.write_text(
+        f'id = "s"\nname = "s"\nparser = "generic"\nlisting_urls = ["{http_server.base}/list.html"]\n'
+        'interval = "1h"\nrate = 100.0\n',
+        encoding="utf-8",
+    )
+    settings = Settings(retries=0)
+    with Store.open(f"sqlite:///{tmp_path / 'w.db'}") as store:
+        first = crawl(store, load_seeds(seed_file), settings).sites["s"]
+        assert (first.new, first.errors) == (5, 1)
+        failing[0] = False
+        second = crawl(store, load_seeds(seed_file), settings).sites["s"]
+        assert (second.new, second.errors) == (5, 0)
+        assert len(store.events(kind="new")) == 10
