@@ -64,6 +64,7 @@ _NEGATIVE = re.compile(
     re.I,
 )
 _SURE_DETAIL_CHARS = 400
+_FURNITURE_MAX = 600
 EMPTY_CELL = "\u2205"
 _PUNCT = re.compile(r"[，。；、：！？,;]")
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜–—]|-{1,2}|\s-\s)\s*")
@@ -153,9 +154,10 @@ def _block_of(node: LexborNode, tables: dict[int, bool]) -> LexborNode | None:
 
 
 def _text_len(node: LexborNode) -> tuple[int, int]:
-    """(visible text, link text) lengths without whitespace."""
+    """(visible text, link text) lengths without whitespace (link text approximately:
+    each text node stripped, which is all a density needs)."""
     total = len(compact(node.text(deep=True, separator="")))
-    links = sum(len(compact(a.text(deep=True, separator=""))) for a in node.css("a"))
+    links = sum(len(a.text(deep=True, separator="", strip=True)) for a in node.css("a"))
     return total, links
 
 
@@ -165,7 +167,7 @@ def score_content(root: LexborNode) -> LexborNode | None:
     tables: dict[int, bool] = {}
     block_of: dict[int, LexborNode | None] = {}  # by parent: siblings share their block
     for node in root.traverse(include_text=True):
-        if node.tag != "-text":
+        if not node.is_text_node or node.is_empty_text_node:
             continue
         text = node.text(deep=False).strip()
         if len(text) < 2:
@@ -242,6 +244,8 @@ def _furniture_only(node: LexborNode) -> bool:
     """Headings, metadata, chrome, attachment labels and file links: no notice text."""
     if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
         return True
+    if len(compact(node.text(deep=True, separator=""))) > _FURNITURE_MAX:
+        return False  # title, info line and 信息公开 table never run this long
     for line in walk_lines(node):
         text = line.text
         if line.file_link or is_chrome(text) or text.startswith("附件"):

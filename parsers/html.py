@@ -43,7 +43,7 @@ def parse_html(html: str) -> LexborHTMLParser:
     body = tree.body
     if body is None:
         return tree
-    body.strip_tags(PRUNED, recursive=True)
+    tree.strip_tags(PRUNED, recursive=True)
     for node in body.css('[hidden], [style*="none" i], [style*="hidden" i]'):
         if "hidden" in node.attributes or _HIDDEN_STYLE.search(node.attributes.get("style") or ""):
             node.decompose()

@@ -42,7 +42,8 @@ def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
     """One row → item: its shallowest, then longest, link is the notice; a date anywhere.
     With no `base` the URL is left as written (resolved later, for the rows kept)."""
     best: tuple[int, int, LexborNode, str] | None = None
-    for a in node.css("a[href]"):
+    links = node.css("a[href]")
+    for a in links:
         href = a.attributes.get("href") or ""
         if not is_fetchable(href):
             continue
@@ -51,7 +52,7 @@ def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
         name = titled if len(titled) >= len(text.rstrip(".…")) else text
         if len(name) < 4:
             continue
-        rank = (-_depth(a, node), len(name))
+        rank = (-_depth(a, node) if len(links) > 1 else 0, len(name))
         if best is None or rank > best[:2]:
             best = (rank[0], rank[1], a, name)
     if best is None:
@@ -149,6 +150,7 @@ _JS_NUMBER = re.compile(r"(?:\bvar|\blet|\bconst|,)\s*(\w+)\s*=\s*(\d+)\b")
 # A pager script that builds page URLs itself: "index_" + n + ".html", with the page
 # count and the current page in variables.
 _JS_TEMPLATE = re.compile(r"""["']([\w-]+_)["']\s*\+\s*\w+\s*\+\s*["'](\.s?html?)["']""")
+_VARIABLES_BEFORE = 4000
 _JS_TOTAL = ("totalPage", "pageCount", "countPage", "totalPages", "pageTotal", "pages")
 _JS_CURRENT = ("currentPage", "curPage", "pageIndex", "pageNo", "nowPage", "page")
 
@@ -162,12 +164,14 @@ def js_next_pages(script: str, base: str | None) -> list[str]:
     records), where page n ≥ 2 is prefix_n.ext. Numbers may be given as variables
     (`var countPage = 3`), as the stock TRS template does.
     """
-    calls = list(_CREATE_PAGE.finditer(script))
-    template = _JS_TEMPLATE.search(script)
+    calls = list(_CREATE_PAGE.finditer(script)) if "createPageHTML" in script else []
+    template = _JS_TEMPLATE.search(script) if "_" in script else None
     if not calls and not template:
         return []
+    # The variables a pager uses are declared just before it: read that stretch only.
+    anchor = calls[0].start() if calls else template.start() if template else 0
     variables: dict[str, str] = {}
-    for name, value in _JS_NUMBER.findall(script):
+    for name, value in _JS_NUMBER.findall(script, max(0, anchor - _VARIABLES_BEFORE), anchor):
         variables.setdefault(name, value)
     out: list[str] = []
     if template and not calls:
