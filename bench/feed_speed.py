@@ -255,6 +255,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--db", help="database URL (default: SQLite in a temp dir)")
     ap.add_argument("--format", default="rss", choices=["rss", "atom", "json"])
+    ap.add_argument("--http-seconds", type=float, default=3.0, help="0 skips the HTTP part")
     args = ap.parse_args()
     fmt: Format = args.format
     topics = [
@@ -281,6 +282,63 @@ def main() -> None:
                 print(f"  {label:<26} {items:>5} {cold:>8.1f} {warm:>8.2f} {refresh:>9.1f}")
         print("cold: a new FeedBuilder (empty cache); warm: the same again (nothing new);")
         print("+1 event: a new notice recorded elsewhere first, so the cache refreshes.")
+        if args.http_seconds > 0:
+            with Store.open(url) as store:
+                http_rates(store, topics[2][1], fmt, args.http_seconds)
+
+
+_CLIENT = """
+import sys, time, httpx
+url, etag, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+headers = {"If-None-Match": etag} if etag else {}
+n, status = 0, None
+with httpx.Client() as client:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        status = client.get(url, headers=headers).status_code
+        n += 1
+print(n / seconds, status)
+"""
+
+
+def http_rates(store: Store, topic: Topic, fmt: Format, seconds: float) -> None:
+    """Requests/s for one served topic feed, plain and with If-None-Match, from a client
+    in another process (one keep-alive connection, so the figure is per connection)."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    import uvicorn
+
+    from govwatch.server.app import create_app
+    from govwatch.settings import Settings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(port=port)
+    app = create_app(store, [ALL, topic], [], settings, scheduler=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    feed = f"http://127.0.0.1:{port}/feeds/{topic.id}.{fmt}"
+    import httpx
+
+    etag = httpx.get(feed).headers["etag"]
+    print(f"HTTP, {feed} (uvicorn in this process, client in another), {seconds:.0f} s each:")
+    for label, sent in (("plain GET", ""), ("If-None-Match", etag)):
+        out = subprocess.run(
+            [sys.executable, "-c", _CLIENT, feed, sent, str(seconds)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        print(f"  {label:<14} {float(out[0]):8.0f} requests/s  (status {out[1]})")
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 if __name__ == "__main__":
