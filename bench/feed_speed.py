@@ -262,7 +262,7 @@ def main() -> None:
         ("all (every event)", ALL),
         ("keyword, ~5% of notices", Topic(id="shuangjian", title="双减", keywords=("双减",))),
         ("keyword, ~1% of notices", Topic(id="anquan", title="校园安全", keywords=("校园安全",))),
-        ("kind removed, ~1%", Topic(id="chexiao", title="撤销", kinds=("removed",))),
+        ("kind removed, ~1%", Topic(id="chexia", title="撤下", kinds=("removed",))),
         (
             "one site + publisher",
             Topic(id="zd", title="张店", sites=(SITES[0],), publishers=("张店",)),

@@ -13,27 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from parsers.records import META_KEYS, Attachment
+from parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
 from store.diff import diff_bodies, to_html
 from store.rows import FeedEventRow
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-"""Where a date printed without a time (发文日期) is read as midnight."""
-
-KIND_LABELS: dict[str, str] = {"new": "新", "revised": "修订", "removed": "撤销"}
-META_LABELS: dict[str, str] = {
-    "index_no": "索引号",
-    "category": "主题分类",
-    "publisher": "发布机构",
-    "written_date": "成文日期",
-    "issued_date": "发文日期",
-    "published_date": "发布日期",
-    "doc_no": "文号",
-    "validity": "有效性",
-    "source": "来源",
-}
+KIND_LABELS: dict[str, str] = {"new": "新", "revised": "修订", "removed": "撤下"}
 FIELD_LABELS: dict[str, str] = {"title": "标题", "body": "正文", "attachments": "附件"} | {
     f"meta.{key}": label for key, label in META_LABELS.items()
 }
@@ -129,7 +114,7 @@ def shanghai_midnight(text: str | None) -> datetime | None:
         day = date.fromisoformat(text or "")
     except ValueError:
         return None
-    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
 
 
 def _body_html(
@@ -139,7 +124,7 @@ def _body_html(
     notice_page: str,
     diff_page: str | None,
 ) -> str:
-    seen = event.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    seen = event.at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
     links = [_link(xml_text(event.url), "原文"), _link(notice_page, "govwatch 页面")]
     if diff_page is not None:
         links.append(_link(diff_page, f"第 {event.version - 1} 版与第 {event.version} 版对比"))

@@ -37,7 +37,7 @@ from xml.etree import ElementTree
 
 from feedgen.feed import FeedGenerator
 
-from feeds.items import Item, build_item
+from feeds.items import KIND_LABELS, Item, build_item
 from feeds.topics import SEARCH_ID, Topic
 from store import Store
 
@@ -58,7 +58,6 @@ MAX_BATCH = 2000
 REFRESH_OVERLAP = 100
 """Events before the cached newest one that a refresh reads again (see the module)."""
 
-_KIND_NAMES = {"new": "新", "revised": "修订", "removed": "撤销"}
 # < > & would let the JSON be read as markup if it were ever sniffed or inlined; U+2028 and
 # U+2029 end a line in JavaScript. Escaped, the JSON means the same.
 _JSON_ESCAPES = str.maketrans(
@@ -236,7 +235,7 @@ def describe(topic: Topic) -> str:
         )
         if values
     ]
-    parts.append(f"事件：{'、'.join(_KIND_NAMES[k] for k in topic.kinds)}")
+    parts.append(f"事件：{'、'.join(KIND_LABELS[k] for k in topic.kinds)}")
     return f"govwatch 专题「{topic.title}」。" + "；".join(parts)
 
 

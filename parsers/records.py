@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from typing import Any, Literal
 
 Kind = Literal["detail", "listing", "challenge"]
@@ -19,6 +20,23 @@ META_KEYS: tuple[str, ...] = (
     "validity",
     "source",
 )
+
+
+# How the metadata keys are labelled where people read them (feeds, pages).
+META_LABELS: dict[str, str] = {
+    "index_no": "索引号",
+    "category": "主题分类",
+    "publisher": "发布机构",
+    "written_date": "成文日期",
+    "issued_date": "发文日期",
+    "published_date": "发布日期",
+    "doc_no": "文号",
+    "validity": "有效性",
+    "source": "来源",
+}
+# Notices' dates are China's (UTC+8, no daylight saving since 1991): a date printed
+# without a time is read in this zone. A fixed offset needs no tz database.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
 @dataclass(frozen=True)

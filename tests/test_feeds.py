@@ -171,7 +171,7 @@ def test_every_format_parses_cleanly(store_url: str) -> None:
         builder = FeedBuilder(store, BASE)
         for fmt in ("rss", "atom"):
             entries = parsed(builder.render(ALL, fmt)).entries
-            assert [e.title.split(" ")[0] for e in entries] == ["[撤销]", "[修订]", "[新]", "[新]"]
+            assert [e.title.split(" ")[0] for e in entries] == ["[撤下]", "[修订]", "[新]", "[新]"]
         assert len(check_json_feed(builder.render(ALL, "json"))["items"]) == 4
 
 
@@ -373,13 +373,13 @@ def varied(store: Store) -> Store:
             Topic("t", "t", keywords=("pm2.5", "stem")),
             ["[修订] PM2.5", "[新] PM2.5", "[新] 教师招聘拟"],
         ),
-        (Topic("t", "t", kinds=("removed",)), ["[撤销] 双减"]),
-        (Topic("t", "t", kinds=("revised", "removed")), ["[撤销] 双减", "[修订] PM2.5"]),
+        (Topic("t", "t", kinds=("removed",)), ["[撤下] 双减"]),
+        (Topic("t", "t", kinds=("revised", "removed")), ["[撤下] 双减", "[修订] PM2.5"]),
         (Topic("t", "t", sites=(JJ,)), ["[新] 教师招聘拟", "[新] 教师招聘公告"]),
         (Topic("t", "t", publishers=("靖江",), keywords=("公开",)), ["[新] 教师招聘公告"]),
-        (Topic("t", "t", categories=("规划",)), ["[撤销] 双减", "[新] 双减"]),
+        (Topic("t", "t", categories=("规划",)), ["[撤下] 双减", "[新] 双减"]),
         (Topic("t", "t", sites=(ZD,), keywords=("招聘",)), []),
-        (search_topic("  双减  "), ["[撤销] 双减", "[新] 双减"]),
+        (search_topic("  双减  "), ["[撤下] 双减", "[新] 双减"]),
         (search_topic("招聘", site=JJ), ["[新] 教师招聘拟", "[新] 教师招聘公告"]),
     ],
     ids=[

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,26 +19,12 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from parsers.records import META_KEYS, Attachment
+from parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
 from store.diff import BodyDiff, Segment
 from store.rows import VersionRow
 
 HERE = Path(__file__).resolve().parent
 
-# China has kept UTC+8 without daylight saving since 1991: no tz database needed.
-CHINA = timezone(timedelta(hours=8), "CST")
-
-META_LABELS: dict[str, str] = {
-    "index_no": "索引号",
-    "category": "主题分类",
-    "publisher": "发布机构",
-    "written_date": "成文日期",
-    "issued_date": "发文日期",
-    "published_date": "发布日期",
-    "doc_no": "文号",
-    "validity": "有效性",
-    "source": "来源",
-}
 _FIELD_LABELS = {"title": "标题", "body": "正文", "attachments": "附件", "meta": "元数据"}
 
 EVENT_LABELS = {"new": "新发布", "revised": "修订", "removed": "撤下", "restored": "恢复"}
@@ -65,7 +51,7 @@ def safe_href(url: str) -> str | None:
 
 
 def local_time(when: datetime | None) -> str:
-    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if when else ""
+    return when.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if when else ""
 
 
 def field_label(name: str) -> str:
