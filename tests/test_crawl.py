@@ -192,32 +192,72 @@ NOTICE = (
 ).encode()
 
 
-def test_two_crawler_processes_share_one_postgresql(
+def test_two_crawlers_and_a_server_share_one_postgresql(
     postgres_url: str, mirror: Mirror, tmp_path: Path
 ) -> None:
-    """`govwatch crawl` twice at once on one database: no duplicate notice, version or event."""
+    """`govwatch crawl` twice at once, and `govwatch serve` (its scheduler crawling the same
+    seeds) reading and writing the same database: no duplicate notice, version or event,
+    no deadlock, and a reader polling the feed meanwhile only ever sees whole notices."""
+    import json
     import os
+    import signal
+    import socket
     import subprocess
     import sys
+
+    import httpx
 
     from tests.pg import fresh_database
 
     db = fresh_database(postgres_url)
-    mirror.seed_files(tmp_path / "seeds", rate=200.0)
+    seeds = tmp_path / "seeds"
+    mirror.seed_files(seeds, rate=200.0)
     env = {**os.environ, "GOVWATCH_DB": db}
-    procs = [
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    govwatch = [sys.executable, "-m", "govwatch"]
+    server = subprocess.Popen(
+        [*govwatch, "serve", "--seeds", str(seeds), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    crawlers = [
         subprocess.Popen(
-            [sys.executable, "-m", "govwatch", "crawl", "--seeds", str(tmp_path / "seeds")],
+            [*govwatch, "crawl", "--seeds", str(seeds)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         for _ in range(2)
     ]
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err.decode()
-        assert b"generic" in out
+    feed = f"http://127.0.0.1:{port}/feeds/all.json"
+    seen_items = 0
+    try:
+        with httpx.Client(timeout=10) as client:
+            deadline = time.monotonic() + 120
+            while any(c.poll() is None for c in crawlers) and time.monotonic() < deadline:
+                try:
+                    resp = client.get(feed)
+                except httpx.TransportError:
+                    time.sleep(0.1)  # the server is still starting
+                    continue
+                assert resp.status_code == 200
+                items = json.loads(resp.content)["items"]
+                for item in items:  # every item a whole notice: its version and its text
+                    assert item["_govwatch"]["version"] >= 1
+                    assert item["content_html"]
+                seen_items = max(seen_items, len(items))
+        for proc in crawlers:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err.decode()
+            assert b"generic" in out
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, server_err = server.communicate(timeout=60)
+    assert server.returncode == 0, server_err.decode()[-2000:]
+    assert seen_items > 0
     total = sum(len(site.notices) for site in mirror.sites)
     with Store.open(db) as store:
         new = store.events(kind="new", limit=10_000)
