@@ -121,6 +121,13 @@ class _Walker:
             elif tag == "table" and is_data_table(child):
                 self.flush()
                 self.table(child)
+            elif tag == "pre":
+                # Preformatted text keeps its lines, as a browser shows them.
+                self.flush()
+                for raw in child.text(deep=True).splitlines():
+                    text = squash(raw)
+                    if text:
+                        self.lines.append(Line(text))
             elif tag in BLOCK:
                 self.flush()
                 self.walk(child)

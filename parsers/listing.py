@@ -17,7 +17,9 @@ from parsers.html import absolute, is_fetchable
 from parsers.records import ListingItem
 from parsers.text import compact, find_date, has_date, squash
 
-_ROW_TAGS = {"li", "tr", "div", "dd", "dt", "p", "span", "td"}
+_ROW_TAGS = {"li", "tr", "div", "dd", "dt", "dl", "p", "span", "td"}
+# Links that lead to a column, not a notice.
+_MORE = re.compile(r"^(?:更多|查看更多|more|MORE|More)\s*[>»›]*$")
 _CONTAINER_TAGS = {"ul", "ol", "tbody", "table", "div", "dl", "section", "td", "form", "article"}
 _MIN_ITEMS = 5
 
@@ -50,7 +52,7 @@ def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
         text = squash(a.text(deep=True, separator=""))
         titled = squash(a.attributes.get("title") or "")
         name = titled if len(titled) >= len(text.rstrip(".…")) else text
-        if len(name) < 4:
+        if len(name) < 4 or _MORE.match(name):
             continue
         rank = (-_depth(a, node) if len(links) > 1 else 0, len(name))
         if best is None or rank > best[:2]:

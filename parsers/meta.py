@@ -71,6 +71,10 @@ LABELS: dict[str, str | None] = {
     "作者": None,
     "字号": None,
     "浏览次数": None,
+    "点击": None,
+    "点击率": None,
+    "点击量": None,
+    "访问次数": None,
     "阅读次数": None,
     "点击数": None,
     "访问量": None,
@@ -86,7 +90,7 @@ LABELS: dict[str, str | None] = {
 }
 # Labels that are ordinary words too: they make a line metadata only in a header
 # zone or beside a strong label, never a body table on their own.
-WEAK = {"时间", "日期", "来源", "名称", "标题", "编辑", "作者", "字号", "索引", "分类"}
+WEAK = {"时间", "日期", "来源", "名称", "标题", "编辑", "作者", "字号", "索引", "分类", "点击"}
 DATE_KEYS = {"written_date", "issued_date", "published_date"}
 
 
@@ -191,10 +195,15 @@ def pairs_from_cells(cells: list[str]) -> list[tuple[str, str | None, str]] | No
 
 
 def pairs_from_line(line: str) -> list[tuple[str, str | None, str]] | None:
-    """Read "label：value label：value" pairs from a line that starts with a label."""
+    """Read "label：value label：value" pairs from a line that starts with a label.
+    A weak label (时间, 来源, 点击 …) counts only with its colon: without one it is a word."""
     lead = _LEAD.match(line)
     start = lead.end() if lead else 0
-    matches = list(_PAIR.finditer(line, start))
+    matches = [
+        m
+        for m in _PAIR.finditer(line, start)
+        if ":" in m.group(0) or "：" in m.group(0) or compact(m.group(0)) not in WEAK
+    ]
     if not matches or matches[0].start() != start:
         return None
     out: list[tuple[str, str | None, str]] = []
