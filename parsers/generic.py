@@ -317,6 +317,8 @@ def find_title(tree: LexborHTMLParser, rules: Rules, content: LexborNode | None)
         key = compact(text)
         if page_title:
             score += 10 * _common_len(key, page_title) / len(key)
+        # A notice title is a sentence; a column name (通知公告, 政策文件) is two words.
+        score += min(len(key), 40) / 8
         if node.tag == "h1":
             score += 3
         elif node.tag in ("h2", "h3"):
