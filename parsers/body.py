@@ -14,6 +14,11 @@ import re
 from parsers.meta import WEAK, MetaBuilder, add_pairs, read_meta_line
 from parsers.text import compact, is_chrome, strip_qr_tail
 
+_RELATED_HEADING = re.compile(
+    r"^[【\[]?(?:相关链接|相关文章|相关阅读|相关新闻|相关文件|相关信息|相关稿件|延伸阅读|推荐阅读)"
+    r"[】\]]?\s*[:：]?$"
+)
+_DOWNLOAD_LABEL = re.compile(r"^(?:附件下载|相关附件|附件列表)\s*[:：]")
 _SENTENCE_END = re.compile(r"[。！？；;!?]$")
 
 
@@ -37,12 +42,19 @@ def clean_body(lines: list[str], title: str, meta: MetaBuilder) -> list[str]:
 
     body: list[str] = []
     header = True
-    for line in kept:
+    skip = 0
+    for i, line in enumerate(kept):
+        if skip:
+            skip -= 1
+            continue
         pairs = read_meta_line(line, header=header)
         if pairs is not None and (header or (len(pairs) >= 2 and _strong(pairs))):
             add_pairs(meta, pairs)
             continue
         if header and same_text(line, title):
+            continue
+        if header and (split := _title_split(kept, i, title)):
+            skip = split - 1  # the title again, broken over lines by <br>
             continue
         if header and title and compact(line).startswith(compact(title)):
             rest = read_meta_line(line[len(title) :].strip(), header=True)
@@ -52,10 +64,38 @@ def clean_body(lines: list[str], title: str, meta: MetaBuilder) -> list[str]:
         header = False
         body.append(line)
 
+    body = _without_related(body)
     while body:
         pairs = read_meta_line(body[-1], header=True)
         if pairs is None or (is_paragraph(body[-1]) and not _strong(pairs)):
             break
         add_pairs(meta, pairs)
         body.pop()
+    return body
+
+
+def _title_split(lines: list[str], start: int, title: str) -> int:
+    """How many lines from `start` spell the title together (2–4), else 0."""
+    want = compact(title)
+    if not want:
+        return 0
+    joined = ""
+    for n, line in enumerate(lines[start : start + 4], 1):
+        joined += compact(line)
+        if not want.startswith(joined):
+            return 0
+        if joined == want:
+            return n if n > 1 else 0
+    return 0
+
+
+def _without_related(body: list[str]) -> list[str]:
+    """Cut a trailing 相关链接 / 相关文章 block, and 附件下载 lines after the text: page
+    furniture that CMS templates put inside the content element."""
+    for i, line in enumerate(body):
+        if _RELATED_HEADING.match(line) and i > 0:
+            body = body[:i]
+            break
+    while body and _DOWNLOAD_LABEL.match(body[-1]):
+        body = body[:-1]
     return body

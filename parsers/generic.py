@@ -218,7 +218,31 @@ def score_content(root: LexborNode) -> LexborNode | None:
         final = raw * _weight(node) * (1 - density)
         if best is None or final > best[0]:
             best = (final, node)
-    return best[1] if best else None
+    if best is None:
+        return None
+    return _with_parts(best[1], {mem: score for mem, (_, score) in scores.items()})
+
+
+_PART = re.compile(r"^(.*?)[-_]?\d+$")
+
+
+def _with_parts(node: LexborNode, scores: dict[int, float]) -> LexborNode:
+    """A body split over numbered siblings (.content-part1, .content-part2, …) is their
+    parent: the scorer alone would keep only the largest part."""
+    classes = (node.attributes.get("class") or "").split()
+    stem = _PART.match(classes[0]) if classes else None
+    parent = node.parent
+    if stem is None or parent is None or not stem.group(1):
+        return node
+    own = scores.get(node.mem_id, 0.0)
+    for sibling in parent.iter():
+        if sibling.mem_id == node.mem_id or sibling.tag != node.tag:
+            continue
+        other = (sibling.attributes.get("class") or "").split()
+        match = _PART.match(other[0]) if other else None
+        if match and match.group(1) == stem.group(1) and scores.get(sibling.mem_id, 0) > own / 5:
+            return parent
+    return node
 
 
 def find_content(tree: LexborHTMLParser, rules: Rules) -> tuple[LexborNode | None, bool]:

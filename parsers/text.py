@@ -81,10 +81,15 @@ def strip_qr_tail(line: str) -> str:
     return _QR_TAIL.sub("", line).rstrip()
 
 
+_PAGER_TOKENS = set("首页 上一页 下一页 尾页 末页 上页 下页".split())
+
+
 def is_toolbar(line: str) -> bool:
     tokens = [t for t in _TOOL_SPLIT.split(line) if t]
     if not tokens:
         return True  # separators only: "|", "•", "【】"
+    if any(t in _PAGER_TOKENS for t in tokens):  # a pager: "1 2 下一页"
+        return all(t in _PAGER_TOKENS or t.isdigit() or t in _TOOL_TOKENS for t in tokens)
     return all(t in _TOOL_TOKENS or _COUNTER.match(t) for t in tokens)
 
 
