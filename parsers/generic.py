@@ -28,7 +28,7 @@ from parsers.html import (
     parse_html,
     walk_lines,
 )
-from parsers.listing import Listing, find_listing, js_next_pages
+from parsers.listing import Listing, find_listing, js_next_pages, select_next_pages
 from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells, read_meta_line
 from parsers.records import Page
 from parsers.registry import register
@@ -529,6 +529,7 @@ def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[
     if nexts and lasts:
         found.extend(_fill_range(nexts[0], lasts[0]))
     found.extend(js_next_pages(html, url))
+    found.extend(select_next_pages(html, url))
     return list(dict.fromkeys(u for u in found if u != url))
 
 

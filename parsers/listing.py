@@ -157,6 +157,28 @@ _JS_TOTAL = ("totalPage", "pageCount", "countPage", "totalPages", "pageTotal", "
 _JS_CURRENT = ("currentPage", "curPage", "pageIndex", "pageNo", "nowPage", "page")
 
 
+_SELECT = re.compile(r"<select\b[^>]*>(.*?)</select>", re.I | re.S)
+_OPTION = re.compile(r"""<option\b([^>]*)>""", re.I)
+_OPTION_VALUE = re.compile(r"""\bvalue\s*=\s*["']([^"']+\.s?html?)["']""", re.I)
+
+
+def select_next_pages(html: str, base: str | None) -> list[str]:
+    """A page-jump <select> (第2页 …): the option pages after the selected one."""
+    if "<select" not in html and "<SELECT" not in html:
+        return []
+    out: list[str] = []
+    for block in _SELECT.finditer(html):
+        options = _OPTION.findall(block.group(1))
+        values = [_OPTION_VALUE.search(o) for o in options]
+        pages = [v.group(1) for v in values if v is not None]
+        if len(pages) < 2 or len(pages) != len(options):
+            continue  # not a pager: some option is no page
+        current = next((i for i, o in enumerate(options) if "selected" in o.lower()), 0)
+        for page in pages[current + 1 : current + 1 + MAX_NEXT_PAGES]:
+            out.append(urljoin(base, page) if base else page)
+    return out
+
+
 def js_next_pages(script: str, base: str | None) -> list[str]:
     """Pages after the current one, from TRS `createPageHTML(...)` calls, or from a pager
     script that builds "index_" + n + ".html" itself (1-based n, count in a variable).
