@@ -210,7 +210,7 @@ def score_content(root: LexborNode) -> LexborNode | None:
 
     if not scores:
         return None
-    ranked = sorted(scores.values(), key=lambda pair: pair[1], reverse=True)[:12]
+    ranked = sorted(scores.values(), key=lambda pair: pair[1], reverse=True)[:8]
     best: tuple[float, LexborNode] | None = None
     for node, raw in ranked:
         total, links = _text_len(node)
