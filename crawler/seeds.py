@@ -24,13 +24,13 @@ from __future__ import annotations
 import codecs
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from govwatch.config import read_toml
 from govwatch.errors import ConfigError
 from parsers import registry
 
@@ -122,12 +122,7 @@ _KNOWN = set(
 
 
 def load_seed(path: Path) -> Seed:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path)
     r = _Reader(path, data)
     unknown = sorted(set(data) - _KNOWN)
     if unknown:

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from govwatch.config import read_toml
 from govwatch.errors import ConfigError
 
 FeedKind = Literal["new", "revised", "removed"]
@@ -89,12 +89,7 @@ def load_topics(path: Path | None) -> list[Topic]:
     """`all` first, then the topics of `path` in file order (None: only `all`)."""
     if path is None:
         return [ALL]
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path)
     unknown = sorted(set(data) - {"topic"})
     if unknown:
         raise ConfigError(f"{path}: {unknown[0]}: unknown key (topics are [[topic]] tables)")
