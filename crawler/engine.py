@@ -38,6 +38,7 @@ from parsers import Page, clean
 from parsers.challenge import detect_challenge
 from parsers.decode import decode_html
 from parsers.missing import is_soft_404
+from parsers.records import Expect
 from parsers.registry import Request, get
 from store import Store
 
@@ -284,13 +285,13 @@ class _SiteCrawl:
             return _Failure("challenge", f"anti-bot challenge ({vendor})", resp.status)
         return _Failure("http_status", f"HTTP {resp.status}", resp.status)
 
-    def _parse(self, resp: Response) -> Page:
+    def _parse(self, resp: Response, expect: Expect) -> Page:
         try:
             if self.seed.encoding:
                 text = resp.content.decode(self.seed.encoding, errors="replace")
             else:
                 text = decode_html(resp.content, resp.content_type).text
-            page = clean(text, resp.url, parser=self.seed.parser, status=resp.status)
+            page = clean(text, resp.url, parser=self.seed.parser, status=resp.status, expect=expect)
         except DecodeError as exc:
             raise _Failure("decode", str(exc), resp.status) from exc
         except GovwatchError as exc:
@@ -331,9 +332,7 @@ class _SiteCrawl:
                     continue
                 if resp.status >= 400:
                     raise self._refuse(resp)
-                page = self._parse(resp)
-                if page.kind != "listing":
-                    raise _Failure("parse", "expected a listing page", resp.status)
+                page = self._parse(resp, "listing")
             except _Failure as failure:
                 self._record_error(url, failure)
                 failed = True
@@ -390,9 +389,7 @@ class _SiteCrawl:
                 return
             if resp.status >= 400:
                 raise self._refuse(resp)
-            page = self._parse(resp)
-            if page.kind != "detail":
-                raise _Failure("parse", f"expected a notice, got a {page.kind} page", resp.status)
+            page = self._parse(resp, "detail")
             if not page.body.strip():
                 raise _Failure("empty", "no notice text found on the page", resp.status)
         except _Failure as failure:

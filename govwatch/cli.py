@@ -17,6 +17,7 @@ from govwatch.errors import ChallengeError, FetchError, GovwatchError, HTTPStatu
 from govwatch.settings import Settings
 from parsers import Page, clean_bytes, registry
 from parsers.missing import is_soft_404
+from parsers.records import Expect
 
 if TYPE_CHECKING:
     from crawler.engine import Progress
@@ -54,14 +55,14 @@ def _read_input(path: str) -> bytes:
         raise GovwatchError(f"{path}: {exc.strerror}") from exc
 
 
-def _clean_one(path: str, url: str | None, parser: str | None) -> Page:
+def _clean_one(path: str, url: str | None, parser: str | None, expect: Expect) -> Page:
     data = _read_input(path)
     if len(data) > MAX_INPUT_BYTES:
         raise GovwatchError(f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MiB")
     if not data.strip():
         raise GovwatchError(f"{path}: empty input")
     try:
-        return clean_bytes(data, url, parser=parser)
+        return clean_bytes(data, url, parser=parser, expect=expect)
     except GovwatchError as exc:
         raise GovwatchError(f"{path}: {exc}") from exc
 
@@ -71,6 +72,14 @@ def format_option(*choices: str, default: str) -> Callable[[F], F]:
     return click.option(
         "--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True
     )
+
+
+kind_option = click.option(
+    "--kind",
+    "expect",
+    type=click.Choice(["listing", "detail"]),
+    help="What the page is (a column page or a notice); default: let the parser tell.",
+)
 
 
 def _check_parser(name: str | None) -> None:
@@ -91,8 +100,11 @@ def main() -> None:
 @click.argument("paths", nargs=-1)
 @click.option("--url", help="The page's URL: resolves relative links and picks the site parser.")
 @click.option("--parser", "parser_name", help="Force a registered parser (see `govwatch parsers`).")
+@kind_option
 @format_option("json", "jsonl", "text", default="json")
-def clean(paths: tuple[str, ...], url: str | None, parser_name: str | None, fmt: str) -> None:
+def clean(
+    paths: tuple[str, ...], url: str | None, parser_name: str | None, expect: Expect, fmt: str
+) -> None:
     """Clean saved HTML pages or text dumps (PATH ... or - for standard input)."""
     _check_parser(parser_name)
     inputs = list(paths) or ["-"]
@@ -100,7 +112,7 @@ def clean(paths: tuple[str, ...], url: str | None, parser_name: str | None, fmt:
         failed = 0
         for path in inputs:
             try:
-                record = {"input": path, **_clean_one(path, url, parser_name).to_json()}
+                record = {"input": path, **_clean_one(path, url, parser_name, expect).to_json()}
             except GovwatchError as exc:
                 failed += 1
                 record = {"input": path, "error": str(exc)}
@@ -110,7 +122,7 @@ def clean(paths: tuple[str, ...], url: str | None, parser_name: str | None, fmt:
             sys.exit(1)
         return
     try:
-        pages = [_clean_one(path, url, parser_name) for path in inputs]
+        pages = [_clean_one(path, url, parser_name, expect) for path in inputs]
     except GovwatchError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "text":
@@ -124,8 +136,9 @@ def clean(paths: tuple[str, ...], url: str | None, parser_name: str | None, fmt:
 @main.command()
 @click.argument("url")
 @click.option("--parser", "parser_name", help="Force a registered parser.")
+@kind_option
 @format_option("json", "text", default="json")
-def fetch(url: str, parser_name: str | None, fmt: str) -> None:
+def fetch(url: str, parser_name: str | None, expect: Expect, fmt: str) -> None:
     """Fetch a notice page over HTTP and clean it."""
     from crawler.fetch import fetch as http_fetch
     from crawler.fetch import make_client
@@ -142,6 +155,7 @@ def fetch(url: str, parser_name: str | None, fmt: str) -> None:
             parser=parser_name,
             content_type=resp.content_type,
             status=resp.status,
+            expect=expect,
         )
         if page.kind == "challenge":
             raise ChallengeError(resp.url, page.vendor or "unknown")

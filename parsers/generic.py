@@ -30,7 +30,7 @@ from parsers.html import (
 )
 from parsers.listing import Listing, find_listing, js_next_pages, select_next_pages
 from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells, read_meta_line
-from parsers.records import Page
+from parsers.records import Expect, ListingItem, Page
 from parsers.registry import register
 from parsers.text import compact, is_chrome, squash
 
@@ -547,30 +547,44 @@ def _is_listing(tree: LexborHTMLParser, content: LexborNode | None, listing: Lis
     return total - links < listing.link_chars
 
 
-def extract(html: str, url: str | None, rules: Rules, parser: str) -> Page:
-    """Detail or listing, whichever the page is."""
+def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expect = None) -> Page:
+    """Detail or listing: what the caller expects, else whichever the page is. A page
+    expected to be a listing is one even with a single row, or none (an empty column)."""
     tree = parse_html(_mark_content(html))
     for selector in rules.drop:
         for node in tree.css(selector):
             node.decompose()
+    if expect == "listing":
+        listing = find_listing(tree, url, 1)
+        return _listing_page(tree, html, url, parser, listing.items if listing else ())
     content, scored = find_content(tree, rules)
     # Running text with few links is a notice: no need to look for a list.
     total, links = _text_len(content) if content is not None else (0, 0)
-    if total - links < _SURE_DETAIL_CHARS or links > total * 0.3:
+    if expect is None and (total - links < _SURE_DETAIL_CHARS or links > total * 0.3):
         listing = find_listing(tree, url, 1 if _has_pager(tree, html) else 5)
         if listing is not None and _is_listing(tree, content, listing):
-            return Page(
-                kind="listing",
-                parser=parser,
-                url=url,
-                items=listing.items,
-                next_pages=tuple(next_page_links(tree, html, url)),
-            )
+            return _listing_page(tree, html, url, parser, listing.items)
     if scored and content is not None:
         content = _tighten(content)
     return extract_detail(tree, url, rules, parser, content)
 
 
+def _listing_page(
+    tree: LexborHTMLParser,
+    html: str,
+    url: str | None,
+    parser: str,
+    items: tuple[ListingItem, ...],
+) -> Page:
+    return Page(
+        kind="listing",
+        parser=parser,
+        url=url,
+        items=items,
+        next_pages=tuple(next_page_links(tree, html, url)),
+    )
+
+
 @register("generic")
-def parse(html: str, url: str | None) -> Page:
-    return extract(html, url, GENERIC, "generic")
+def parse(html: str, url: str | None, expect: Expect = None) -> Page:
+    return extract(html, url, GENERIC, "generic", expect)

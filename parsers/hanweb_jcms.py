@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from parsers.generic import Rules, extract
 from parsers.html import parse_html
 from parsers.listing import item_from
-from parsers.records import ListingItem, Page
+from parsers.records import Expect, ListingItem, Page
 from parsers.registry import Request, register
 
 RULES = Rules(
@@ -119,8 +119,8 @@ def request(url: str) -> Request:
 
 
 @register("hanweb_jcms", detect=detect, request=request)
-def parse(page: str, url: str | None) -> Page:
-    store = _DATASTORE.search(page)
+def parse(page: str, url: str | None, expect: Expect = None) -> Page:
+    store = _DATASTORE.search(page) if expect != "detail" else None
     if store is not None:
         items = _records(store.group(1), url)
         if items:
@@ -131,4 +131,4 @@ def parse(page: str, url: str | None) -> Page:
                 items=tuple(items),
                 next_pages=tuple(_next_groups(page, store.group(1), url)),
             )
-    return extract(page, url, RULES, "hanweb_jcms")
+    return extract(page, url, RULES, "hanweb_jcms", expect)

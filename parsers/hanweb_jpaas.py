@@ -20,7 +20,7 @@ from govwatch.errors import ParseError
 from parsers.generic import Rules, extract
 from parsers.html import parse_html
 from parsers.listing import item_from
-from parsers.records import ListingItem, Page
+from parsers.records import Expect, ListingItem, Page
 from parsers.registry import register
 
 NAME = "hanweb_jpaas"
@@ -99,10 +99,11 @@ def _next_page(url: str, pager: LexborNode) -> tuple[str, ...]:
 @register(
     NAME, hosts=("jingjiang.gov.cn", "taizhou.gov.cn"), detect=lambda p: "page/build/unit" in p
 )
-def parse(page: str, url: str | None) -> Page:
-    if page.lstrip().startswith("{"):
-        return _api_answer(page, url)
-    column = _column_page(page, url)
-    if column is not None:
-        return column
-    return extract(page, url, RULES, NAME)
+def parse(page: str, url: str | None, expect: Expect = None) -> Page:
+    if expect != "detail":
+        if page.lstrip().startswith("{"):
+            return _api_answer(page, url)
+        column = _column_page(page, url)
+        if column is not None:
+            return column
+    return extract(page, url, RULES, NAME, expect)

@@ -7,7 +7,7 @@ is reconstructed from the TRS family (see tests/fixtures/README.md).
 from __future__ import annotations
 
 from parsers.generic import Rules, extract
-from parsers.records import Page
+from parsers.records import Expect, Page
 from parsers.registry import register
 
 NAME = "qianjiang"
@@ -15,5 +15,5 @@ RULES = Rules(content=(".TRS_Editor",), title=(".title h1", "h1"))
 
 
 @register(NAME, hosts=("hbqj.gov.cn",))
-def parse(page: str, url: str | None) -> Page:
-    return extract(page, url, RULES, NAME)
+def parse(page: str, url: str | None, expect: Expect = None) -> Page:
+    return extract(page, url, RULES, NAME, expect)

@@ -7,6 +7,9 @@ from datetime import timedelta, timezone
 from typing import Any, Literal
 
 Kind = Literal["detail", "listing", "challenge"]
+# What the caller knows a page to be: a crawler reaching a page from a seed's listing URLs
+# expects a listing; None lets the parser classify the page itself.
+Expect = Literal["detail", "listing"] | None
 
 # Canonical metadata keys, in the order they are shown.
 META_KEYS: tuple[str, ...] = (

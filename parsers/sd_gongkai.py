@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from parsers.generic import Rules, extract
 from parsers.listing import MAX_NEXT_PAGES
-from parsers.records import Page
+from parsers.records import Expect, Page
 from parsers.registry import register
 
 NAME = "sd_gongkai"
@@ -52,8 +52,8 @@ def next_pages(page: str, url: str | None) -> tuple[str, ...]:
     hosts=("zhangdian.gov.cn", "zibo.gov.cn"),
     detect=lambda p: "/gongkai/" in p and "createPageNav(" in p,
 )
-def parse(page: str, url: str | None) -> Page:
-    result = extract(page, url, RULES, NAME)
+def parse(page: str, url: str | None, expect: Expect = None) -> Page:
+    result = extract(page, url, RULES, NAME, expect)
     if result.kind == "listing":
         more = next_pages(page, url)
         return Page(

@@ -10,7 +10,7 @@ import re
 
 from parsers.body import clean_body, is_paragraph, same_text
 from parsers.meta import MetaBuilder, add_pairs, read_meta_line
-from parsers.records import Page
+from parsers.records import Expect, Page
 from parsers.registry import register
 from parsers.text import find_date, is_chrome, squash
 
@@ -58,7 +58,8 @@ def _header_title(lines: list[str]) -> tuple[str, set[int]]:
     return "", set()
 
 
-def clean_text(text: str, url: str | None = None) -> Page:
+def clean_text(text: str, url: str | None = None, expect: Expect = None) -> Page:
+    """A text dump is a notice whatever the caller expects: a listing has no text form."""
     lines = [squash(line) for line in text.splitlines()]
     lines = [line for line in lines if line]
     title, banners = _header_title(lines)

@@ -8,7 +8,7 @@ tests/fixtures/README.md); listings and anything else go to the generic engine.
 from __future__ import annotations
 
 from parsers.generic import Rules, extract
-from parsers.records import Page
+from parsers.records import Expect, Page
 from parsers.registry import register
 
 NAME = "tongling"
@@ -16,5 +16,5 @@ RULES = Rules(content=(".j-fontContent", ".wzcon"), title=(".wztit",))
 
 
 @register(NAME, hosts=("jyt.tl.gov.cn", "tl.gov.cn"))
-def parse(page: str, url: str | None) -> Page:
-    return extract(page, url, RULES, NAME)
+def parse(page: str, url: str | None, expect: Expect = None) -> Page:
+    return extract(page, url, RULES, NAME, expect)

@@ -4,7 +4,7 @@ listings paged by `createPageHTML(...)` calls (read by the listing engine)."""
 from __future__ import annotations
 
 from parsers.generic import Rules, extract
-from parsers.records import Page
+from parsers.records import Expect, Page
 from parsers.registry import register
 
 RULES = Rules(content=(".TRS_Editor", ".TRS_UEDITOR", "#UCAPCONTENT", ".Custom_UnionStyle"))
@@ -16,5 +16,5 @@ def detect(page: str) -> bool:
 
 
 @register("trs_wcm", detect=detect)
-def parse(page: str, url: str | None) -> Page:
-    return extract(page, url, RULES, "trs_wcm")
+def parse(page: str, url: str | None, expect: Expect = None) -> Page:
+    return extract(page, url, RULES, "trs_wcm", expect)

@@ -142,3 +142,39 @@ def test_fetch_reports_a_timeout(http_server: LocalServer) -> None:
     )
     assert proc.returncode == 1
     assert b"timed out" in proc.stderr
+
+
+LAST_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>通知公告_某某县教育局</title></head>
+<body><div class="nav">首页 | 通知公告 | 政策文件</div>
+<div class="position">当前位置：首页 &gt; 通知公告</div>
+<ul class="list">
+<li><a href="/tzgg/202401/t20240108_3.html">关于做好寒假期间学生安全教育工作的通知</a><span>2024-01-08</span></li>
+<li><a href="/tzgg/202312/t20231220_2.html">关于公布2023年度优秀教研成果的通知</a><span>2023-12-20</span></li>
+</ul>
+<div class="page"><a href="index.html">首页</a><a href="index_1.html">上一页</a><span>3/3</span></div>
+<div class="footer">版权所有：某某县教育局 网站标识码：1234567890</div></body></html>"""
+
+
+def test_clean_kind_listing_reads_a_short_last_page(tmp_path: Path) -> None:
+    """Two rows on the last page of a column: a listing when the caller says so, as the
+    crawler does for pages it reached from a seed's listing URLs."""
+    path = tmp_path / "index_2.html"
+    path.write_text(LAST_PAGE, encoding="utf-8")
+    url = "http://www.example.gov.cn/tzgg/index_2.html"
+    out = run("clean", str(path), "--url", url, "--kind", "listing")
+    assert out.returncode == 0, out.stderr
+    page = json.loads(out.stdout)
+    assert page["kind"] == "listing"
+    assert [(i["url"], i["date"]) for i in page["items"]] == [
+        ("http://www.example.gov.cn/tzgg/202401/t20240108_3.html", "2024-01-08"),
+        ("http://www.example.gov.cn/tzgg/202312/t20231220_2.html", "2023-12-20"),
+    ]
+    assert page["next_pages"] == []
+
+
+def test_clean_kind_detail_never_gives_a_listing(notice_file: Path) -> None:
+    out = run("clean", str(notice_file), "--kind", "detail")
+    assert json.loads(out.stdout)["kind"] == "detail"
+    out = run("clean", str(notice_file), "--kind", "listing")
+    page = json.loads(out.stdout)
+    assert (page["kind"], page["items"]) == ("listing", [])
