@@ -16,6 +16,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,7 +40,7 @@ from parsers.challenge import detect_challenge
 from parsers.decode import decode_html
 from parsers.missing import is_soft_404
 from parsers.records import Expect
-from parsers.registry import Request, get
+from parsers.registry import Request, get, version
 from store import Store
 
 OUTCOMES = ("new", "revised", "removed", "restored", "unchanged", "errors")
@@ -59,6 +60,8 @@ class SiteStats:
     bytes: int = 0
     not_modified: int = 0
     listing_pages: int = 0
+    # Unchanged notices whose record a newer parser made anew from the same page.
+    reextracted: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -89,6 +92,12 @@ class RunSummary:
         for site, stats in self.sites.items():
             values = stats.as_dict()
             lines.append(f"{site:{width}}" + "".join(f"{values[c]:>10}" for c in columns))
+        for site, stats in self.sites.items():
+            if stats.reextracted:
+                lines.append(
+                    f"{site}: {stats.reextracted} unchanged notices re-extracted by this "
+                    "release's parser (no change on the site, no event)"
+                )
         for site in self.sites:
             failed = sorted(
                 (f for f in self.failures if f.site == site), key=lambda f: (f.kind, f.url)
@@ -126,8 +135,9 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-class _Failure(Exception):
-    """A URL that could not be fetched or read: recorded, counted, skipped."""
+class PageFailure(Exception):
+    """A URL that could not be fetched or read, with its kind (`http_status`, `timeout`,
+    `challenge` …): a crawl records, counts and skips it; a dry run reports it."""
 
     def __init__(self, kind: str, message: str, status: int | None = None) -> None:
         super().__init__(message)
@@ -196,51 +206,40 @@ class Crawler:
         await asyncio.gather(*(site.notice(url) for url in targets))
 
 
-class _SiteCrawl:
+class SiteFetcher:
+    """How one seed's pages are asked for and read: its parser's request hook (a jcms
+    dataproxy POST), its hosts, its rate through the shared host gates, retries, its
+    encoding and its parser. The crawl and the dry run of `govwatch check` share it, so
+    a check asks for and reads pages exactly as a crawl does."""
+
     def __init__(
         self,
-        crawler: Crawler,
         client: httpx.AsyncClient,
         gates: Gates,
         seed: Seed,
+        settings: Settings,
         stats: SiteStats,
-        summary: RunSummary,
     ) -> None:
-        self.crawler = crawler
-        self.store = crawler.store
-        self.settings = crawler.settings
         self.client = client
         self.gates = gates
         self.seed = seed
+        self.settings = settings
         self.stats = stats
-        self.summary = summary
-        self.run_id = summary.run_id
         self.parser = get(seed.parser)
         self.destinations = Destinations(
             seed.hosts, [urlsplit(u).hostname or "" for u in seed.listing_urls]
         )
 
-    def _record_error(self, url: str, failure: _Failure) -> None:
-        self.stats.errors += 1
-        self.summary.failures.append(Failure(self.seed.id, url, failure.kind, str(failure)))
-        self.store.record_error(
-            self.run_id, self.seed.id, url, failure.kind, str(failure), failure.status
-        )
+    def request(self, url: str) -> Request:
+        return self.parser.request(url) if self.parser.request else Request("GET", url)
 
-    def _allowed(self, url: str) -> bool:
+    def allowed(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""
         return host in self.seed.hosts
 
-    async def _get(self, url: str, *, conditional: bool) -> Response:
-        """Fetch with politeness and retries; raises _Failure."""
-        request = self.parser.request(url) if self.parser.request else Request("GET", url)
-        headers: dict[str, str] = {}
-        if conditional and request.method == "GET":
-            etag, modified = self.store.get_validators(url)
-            if etag:
-                headers["If-None-Match"] = etag
-            if modified:
-                headers["If-Modified-Since"] = modified
+    async def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
+        """Fetch with politeness and retries; raises PageFailure."""
+        request = self.request(url)
         host = urlsplit(url).hostname or ""
         attempt = 0
         while True:
@@ -262,18 +261,18 @@ class _SiteCrawl:
                 if resp.status not in RETRY_STATUSES:
                     break
                 retry_after = resp.headers.get("retry-after")
-                failure = _Failure("http_status", f"HTTP {resp.status}", resp.status)
+                failure = PageFailure("http_status", f"HTTP {resp.status}", resp.status)
             except FetchError as exc:
                 if not isinstance(exc, FetchTimeout | ConnectionFailed):
-                    raise _Failure(_error_kind(exc), exc.reason) from exc
-                failure = _Failure(_error_kind(exc), exc.reason)
+                    raise PageFailure(_error_kind(exc), exc.reason) from exc
+                failure = PageFailure(_error_kind(exc), exc.reason)
             if attempt > self.settings.retries:
                 raise failure
             await asyncio.sleep(backoff(attempt, self.settings.retry_base, retry_after))
         return resp
 
     @staticmethod
-    def _refuse(resp: Response) -> _Failure:
+    def refuse(resp: Response) -> PageFailure:
         """The failure for an error status: a challenge when the body is one (瑞数 412,
         加速乐 521), else the status."""
         try:
@@ -282,25 +281,71 @@ class _SiteCrawl:
             text = ""
         vendor = detect_challenge(text, resp.status)
         if vendor is not None:
-            return _Failure("challenge", f"anti-bot challenge ({vendor})", resp.status)
-        return _Failure("http_status", f"HTTP {resp.status}", resp.status)
+            return PageFailure("challenge", f"anti-bot challenge ({vendor})", resp.status)
+        return PageFailure("http_status", f"HTTP {resp.status}", resp.status)
 
-    def _parse(self, resp: Response, expect: Expect) -> Page:
+    def decode(self, content: bytes, content_type: str | None) -> str:
+        if self.seed.encoding:
+            return content.decode(self.seed.encoding, errors="replace")
+        return decode_html(content, content_type).text
+
+    def parse(self, resp: Response, expect: Expect) -> Page:
         try:
-            if self.seed.encoding:
-                text = resp.content.decode(self.seed.encoding, errors="replace")
-            else:
-                text = decode_html(resp.content, resp.content_type).text
+            text = self.decode(resp.content, resp.content_type)
             page = clean(text, resp.url, parser=self.seed.parser, status=resp.status, expect=expect)
         except DecodeError as exc:
-            raise _Failure("decode", str(exc), resp.status) from exc
+            raise PageFailure("decode", str(exc), resp.status) from exc
         except GovwatchError as exc:
-            raise _Failure("parse", str(exc), resp.status) from exc
+            raise PageFailure("parse", str(exc), resp.status) from exc
         if page.kind == "challenge":
-            raise _Failure("challenge", f"anti-bot challenge ({page.vendor})", resp.status)
+            raise PageFailure("challenge", f"anti-bot challenge ({page.vendor})", resp.status)
         if is_soft_404(page):
-            raise _Failure("soft_404", "the page says it does not exist", resp.status)
+            raise PageFailure("soft_404", "the page says it does not exist", resp.status)
         return page
+
+
+class _SiteCrawl:
+    def __init__(
+        self,
+        crawler: Crawler,
+        client: httpx.AsyncClient,
+        gates: Gates,
+        seed: Seed,
+        stats: SiteStats,
+        summary: RunSummary,
+    ) -> None:
+        self.crawler = crawler
+        self.store = crawler.store
+        self.settings = crawler.settings
+        self.seed = seed
+        self.stats = stats
+        self.summary = summary
+        self.run_id = summary.run_id
+        self.parser_version = version(seed.parser)
+        self.pages = SiteFetcher(client, gates, seed, crawler.settings, stats)
+
+    def _record_error(self, url: str, failure: PageFailure) -> None:
+        self.stats.errors += 1
+        self.summary.failures.append(Failure(self.seed.id, url, failure.kind, str(failure)))
+        self.store.record_error(
+            self.run_id, self.seed.id, url, failure.kind, str(failure), failure.status
+        )
+
+    async def _get(self, url: str, *, conditional: bool) -> Response:
+        """Fetch with politeness and retries, conditionally when asked; raises PageFailure."""
+        headers: dict[str, str] = {}
+        if conditional and self.pages.request(url).method == "GET":
+            etag, modified = self.store.get_validators(url)
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        return await self.pages.get(url, headers)
+
+    def _reclean(self, url: str, raw: bytes, content_type: str | None) -> Page:
+        """A stored raw page of `url` as this release's parser cleans it."""
+        text = self.pages.decode(raw, content_type)
+        return clean(text, url, parser=self.seed.parser, expect="detail")
 
     async def listings(self) -> list[str]:
         """Walk the listing pages; return URLs of notices new to the store.
@@ -331,15 +376,15 @@ class _SiteCrawl:
                     self.stats.not_modified += 1
                     continue
                 if resp.status >= 400:
-                    raise self._refuse(resp)
-                page = self._parse(resp, "listing")
-            except _Failure as failure:
+                    raise self.pages.refuse(resp)
+                page = self.pages.parse(resp, "listing")
+            except PageFailure as failure:
                 self._record_error(url, failure)
                 failed = True
                 continue
             new_here = 0
             for item in page.items:
-                if not self._allowed(item.url):
+                if not self.pages.allowed(item.url):
                     continue
                 if self.store.mark_listed(
                     self.seed.id, item.url, item.title, item.date, self.run_id
@@ -352,7 +397,7 @@ class _SiteCrawl:
                 walked.append((url, resp))
             if page.items and not new_here and stop_at_known:
                 break  # a page of known notices: the rest are older still
-            queue.extend(u for u in page.next_pages if u not in seen and self._allowed(u))
+            queue.extend(u for u in page.next_pages if u not in seen and self.pages.allowed(u))
         if not failed:
             for url, resp in walked:
                 self._save_validators(url, resp)
@@ -388,14 +433,23 @@ class _SiteCrawl:
                 self._count(outcome.kind)
                 return
             if resp.status >= 400:
-                raise self._refuse(resp)
-            page = self._parse(resp, "detail")
+                raise self.pages.refuse(resp)
+            page = self.pages.parse(resp, "detail")
             if not page.body.strip():
-                raise _Failure("empty", "no notice text found on the page", resp.status)
-        except _Failure as failure:
+                raise PageFailure("empty", "no notice text found on the page", resp.status)
+        except PageFailure as failure:
             self._record_error(url, failure)
             return
-        outcome = self.store.record_page(self.seed.id, url, page, resp.content, self.run_id)
+        outcome = self.store.record_page(
+            self.seed.id,
+            url,
+            page,
+            resp.content,
+            self.run_id,
+            parser_version=self.parser_version,
+            content_type=resp.content_type,
+            reclean=partial(self._reclean, resp.url),
+        )
         self._save_validators(url, resp)
         self._count(outcome.kind)
 
@@ -410,3 +464,6 @@ class _SiteCrawl:
             self.stats.removed += 1
         elif kind == "unchanged":
             self.stats.unchanged += 1
+        elif kind == "reextracted":
+            self.stats.unchanged += 1
+            self.stats.reextracted += 1

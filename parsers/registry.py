@@ -96,9 +96,9 @@ def choose(page: str, url: str | None, *, is_html: bool) -> Parser:
 
 @cache
 def _code_digest() -> str:
-    """A digest of everything that decides a parser's output: this package's code and
-    the HTML parser and charset detector underneath. Computed, not hand-bumped: a change nobody remembered to
-    announce still counts, and a change that alters no output costs one re-clean."""
+    """A digest of everything that decides a parser's output: this package's code, the
+    HTML parser and the charset detector. Computed, not hand-bumped: a change nobody
+    remembered to announce still counts; one that alters no output costs a re-clean."""
     libraries = (installed_version(lib) for lib in ("selectolax", "charset-normalizer"))
     digest = hashlib.sha256(" ".join(libraries).encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):

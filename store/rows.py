@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from parsers.records import Attachment
+from parsers.records import Attachment, Page
 
-OutcomeKind = Literal["new", "revised", "unchanged", "restored", "removed", "gone_pending"]
+OutcomeKind = Literal[
+    "new", "revised", "unchanged", "reextracted", "restored", "removed", "gone_pending"
+]
+# The current parser applied to a stored raw page and its Content-Type: how the store tells
+# a change of our cleaning from a change of the page.
+Reclean = Callable[[bytes, str | None], Page]
 EventKind = Literal["new", "revised", "removed", "restored"]
 NoticeStatus = Literal["active", "removed"]
 
@@ -52,6 +58,8 @@ class VersionRow:
     meta: dict[str, str]
     attachments: tuple[Attachment, ...]
     raw_compressed: bytes = field(repr=False)
+    parser_version: str | None = None
+    content_type: str | None = None
 
     def raw_html(self) -> bytes:
         """The page as fetched, so it can be parsed again with a better parser."""

@@ -104,8 +104,35 @@ versions = sa.Table(
     sa.Column("attachments", JSON, nullable=False),
     sa.Column("raw_html", sa.LargeBinary, nullable=False),
     sa.Column("changed_fields", JSON, nullable=False),
+    # `<parser>@<code digest>` that made the record from raw_html; NULL before revision 0003.
+    sa.Column("parser_version", sa.Text),
+    # The HTTP Content-Type raw_html came with: re-cleaning decodes it as the crawl did.
+    sa.Column("content_type", sa.Text),
     # Not unique: a page that goes back to an earlier text is a new version with an old hash.
     sa.Index("ix_versions_notice_id_content_hash", "notice_id", "content_hash"),
+)
+
+# Records a re-extraction replaced in `versions`: what an older parser made of the same raw
+# page. Kept, never shown as a change of the notice.
+extractions = sa.Table(
+    "extractions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("notice_id", sa.Integer, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("parser_version", sa.Text),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("meta", JSON, nullable=False),
+    sa.Column("attachments", JSON, nullable=False),
+    sa.Column("replaced_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["notice_id", "number"],
+        ["versions.notice_id", "versions.number"],
+        name="fk_extractions_notice_id_versions",
+    ),
+    sa.Index("ix_extractions_notice_id_number", "notice_id", "number"),
 )
 
 events = sa.Table(

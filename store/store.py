@@ -25,7 +25,7 @@ from alembic.util import CommandError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, Row
 
-from govwatch.errors import StoreError
+from govwatch.errors import GovwatchError, StoreError
 from parsers.records import Attachment, Page
 from store import database
 from store.hashing import changed_fields, cleaned_record, content_hash
@@ -37,11 +37,14 @@ from store.rows import (
     NoticeRow,
     NoticeStatus,
     Outcome,
+    OutcomeKind,
+    Reclean,
     VersionRow,
 )
 from store.schema import (
     crawl_runs,
     events,
+    extractions,
     fetch_errors,
     notices,
     sites,
@@ -251,12 +254,25 @@ class Store:
         return self._run(work)
 
     def record_page(
-        self, site_id: str, url: str, page: Page, raw_html: bytes, run_id: int | None
+        self,
+        site_id: str,
+        url: str,
+        page: Page,
+        raw_html: bytes,
+        run_id: int | None,
+        *,
+        parser_version: str | None = None,
+        content_type: str | None = None,
+        reclean: Reclean | None = None,
     ) -> Outcome:
         """Store a fetched, cleaned detail page: a new version only when the record changed.
 
         Reverting to an earlier text is a change too (a new version), and a notice that was
-        removed comes back as 'restored'.
+        removed comes back as 'restored'. When the current version was made by another
+        parser version, `reclean` (the current parser) reads its stored raw page again:
+        if that gives this record, only our cleaning changed and the version is
+        re-extracted in place ('reextracted', no event); else the revision's changed
+        fields are those between the two pages cleaned alike.
         """
         record = cleaned_record(page)
         digest = content_hash(record)
@@ -274,11 +290,31 @@ class Store:
                     )
                 ).one()
             changes: dict[str, Any] = {"last_seen_at": now, "last_checked_at": now, "gone_count": 0}
+            kind: OutcomeKind = "unchanged"
+            if (
+                current is not None
+                and current.content_hash != digest
+                and current.parser_version != parser_version
+                and reclean is not None
+            ):
+                current = self._reextract(conn, current, reclean, parser_version, now)
+                kind = "reextracted"
             if current is not None and current.content_hash == digest:
-                outcome = Outcome("unchanged", current.number)
+                if current.parser_version != parser_version:
+                    self._reextract_as(conn, current, record, digest, parser_version, now)
+                outcome = Outcome(kind, current.number)
             else:
                 outcome = self._add_version(
-                    conn, notice.id, current, record, digest, raw, now, run_id
+                    conn,
+                    notice.id,
+                    current,
+                    record,
+                    digest,
+                    raw,
+                    now,
+                    run_id,
+                    parser_version=parser_version,
+                    content_type=content_type,
                 )
                 changes.update(current_version=outcome.version, title=page.title or notice.title)
             if notice.status == "removed":
@@ -553,6 +589,9 @@ class Store:
         raw: bytes,
         now: datetime,
         run_id: int | None,
+        *,
+        parser_version: str | None,
+        content_type: str | None,
     ) -> Outcome:
         """Write the version after `current` (None: the first) and its 'new'/'revised' event."""
         kind: EventKind = "new" if current is None else "revised"
@@ -567,11 +606,62 @@ class Store:
                 content_hash=digest,
                 raw_html=raw,
                 changed_fields=list(fields),
+                parser_version=parser_version,
+                content_type=content_type,
                 **record,
             )
         )
         self._add_event(conn, notice_id, kind, number, fields, now, run_id)
         return Outcome(kind, number, fields)
+
+    def _reextract(
+        self,
+        conn: Connection,
+        current: sa.Row[Any],
+        reclean: Reclean,
+        parser_version: str | None,
+        now: datetime,
+    ) -> sa.Row[Any]:
+        """The stored version as the current parser reads its raw page; the row as it was
+        when the page can no longer be cleaned (it then compares as before)."""
+        try:
+            page = reclean(zlib.decompress(current.raw_html), current.content_type)
+            record = cleaned_record(page)
+        except (GovwatchError, ValueError, zlib.error):
+            return current
+        return self._reextract_as(conn, current, record, content_hash(record), parser_version, now)
+
+    @staticmethod
+    def _reextract_as(
+        conn: Connection,
+        current: sa.Row[Any],
+        record: dict[str, Any],
+        digest: str,
+        parser_version: str | None,
+        now: datetime,
+    ) -> sa.Row[Any]:
+        """Replace a version's record by what `parser_version` makes of the same raw page,
+        keeping the replaced record; no event: the notice did not change."""
+        if digest != current.content_hash:
+            conn.execute(
+                sa.insert(extractions).values(
+                    notice_id=current.notice_id,
+                    number=current.number,
+                    parser_version=current.parser_version,
+                    content_hash=current.content_hash,
+                    replaced_at=now,
+                    **_record_of(current),
+                )
+            )
+        key = sa.and_(
+            versions.c.notice_id == current.notice_id, versions.c.number == current.number
+        )
+        conn.execute(
+            sa.update(versions)
+            .where(key)
+            .values(content_hash=digest, parser_version=parser_version, **record)
+        )
+        return conn.execute(sa.select(versions).where(key)).one()
 
     @staticmethod
     def _notice_id(conn: Connection, url: str) -> int:
@@ -754,6 +844,8 @@ def _version_row(row: sa.Row[Any]) -> VersionRow:
         meta=dict(row.meta),
         attachments=tuple(Attachment(name=a["name"], url=a["url"]) for a in row.attachments),
         raw_compressed=row.raw_html,
+        parser_version=row.parser_version,
+        content_type=row.content_type,
     )
 
 

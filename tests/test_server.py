@@ -85,12 +85,15 @@ def crawl(store: Store, seeds: list[Seed]) -> None:
 
 def revise(site: MirrorSite, index: int) -> str:
     """Edit the notice at `index` as an editor would: a sentence added, a paragraph
-    dropped, one inserted. Returns the notice id."""
+    dropped, one inserted. Returns the notice id. The sentence goes at the end of a
+    paragraph of running text (not a heading such as 一、工作要求, which a diff rightly shows
+    as replaced whole): the mirror's texts differ with and without ../shared."""
     notice = site.notices[index]
     paragraphs = notice.paragraphs[:]
-    paragraphs[1] += ADDED
-    del paragraphs[3]
-    paragraphs.insert(5, "各学校要建立健全安全工作责任制，明确第一责任人。")
+    prose = next(k for k, text in enumerate(paragraphs) if k and len(text) >= 30)
+    paragraphs[prose] += ADDED
+    del paragraphs[prose + 2]
+    paragraphs.insert(prose + 4, "各学校要建立健全安全工作责任制，明确第一责任人。")
     site.edit(notice.id, paragraphs)
     return notice.id
 

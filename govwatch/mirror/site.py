@@ -50,8 +50,8 @@ class MirrorSite:
 
     `notices` is newest first, as the listing shows them; tests may change a notice in
     place or use `edit` / `add` / `remove`, and the next request reflects it. The site
-    binds `host` (127.0.0.2 unless a `Mirror` assigns another) on a port the OS picks,
-    when started.
+    binds `host` (127.0.0.2 unless a `Mirror` assigns another) on `listen_port`, or a
+    port the OS picks, when started.
     """
 
     def __init__(
@@ -66,6 +66,7 @@ class MirrorSite:
         column: str = "通知公告",
         host: str = "127.0.0.2",
         number: int = 0,
+        listen_port: int = 0,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -77,6 +78,7 @@ class MirrorSite:
         self.ident = SiteIdent.for_site(name, agency, column)
         self.host = host
         self.number = number
+        self.listen_port = listen_port
         self.started_at = int(time.time())
         self._lock = threading.RLock()
         self._views: dict[str, int] = {}
@@ -255,7 +257,7 @@ class MirrorSite:
         if self._server is not None:
             return self
         try:
-            server = _Server((self.host, 0), _Handler, self)
+            server = _Server((self.host, self.listen_port), _Handler, self)
         except OSError as exc:
             raise RuntimeError(f"site {self.name!r}: cannot listen on {self.host}: {exc}") from exc
         self._server = server
