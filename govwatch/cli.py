@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+MAX_LISTED = 50
 
 
 # Characters JSON leaves raw that a terminal or an editor acts on (C1 controls such as the
@@ -424,6 +425,44 @@ def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) 
                 lines += [f"-{key}: {old.meta.get(key, '')}", f"+{key}: {new.meta.get(key, '')}"]
         text = to_unified(body, old_label=f"{url} v{old_no}", new_label=f"{url} v{new_no}")
         click.echo(_safe_lines("\n".join([*lines, text]).strip("\n")))
+
+
+@main.command()
+@click.option("--site", help="Only this site id.")
+@click.option("--seeds", "seeds_path", help="Seed file or directory, for the sites' encodings.")
+@db_option
+def reparse(site: str | None, seeds_path: str | None, db: str | None) -> None:
+    """Re-clean stored pages with this release's parsers (no revisions, no events)."""
+    from crawler.engine import Progress
+    from crawler.reparse import reparse as run_reparse
+    from crawler.seeds import load_seeds
+
+    path = Path(seeds_path or Settings.from_env().seeds)
+    try:
+        seeds = load_seeds(path) if seeds_path or path.exists() else []
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = _open_store(db)
+    bar = _Progress() if sys.stderr.isatty() else None
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.update(Progress(done, total, site or "all sites", "reparse"))
+
+    try:
+        summary = run_reparse(store, seeds, site, progress)
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.done()
+        store.close()
+    if not summary.checked:
+        click.echo("nothing to reparse: this release's parsers made every stored version", err=True)
+        return
+    click.echo(summary.line())
+    for url, number, reason in summary.failed[:MAX_LISTED]:
+        click.echo(f"  v{number} {_safe(url)}: {_safe(reason)}")
 
 
 @main.command()

@@ -67,8 +67,13 @@ def _looks_utf8_multibyte(data: bytes) -> bool:
     return any(b >= 0x80 for b in data[:65536]) and _strict(data, "utf-8") is not None
 
 
-def decode_html(data: bytes, content_type: str | None = None) -> Decoded:
-    """Decode a page's bytes; raises DecodeError when they are no text at all."""
+def decode_html(
+    data: bytes, content_type: str | None = None, *, override: str | None = None
+) -> Decoded:
+    """Decode a page's bytes; raises DecodeError when they are no text at all. An
+    `override` (a seed's `encoding`) is trusted over anything the page declares."""
+    if override:
+        return Decoded(data.decode(override, errors="replace"), override, None)
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             text = _strict(data, encoding)

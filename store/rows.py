@@ -112,3 +112,19 @@ class FeedEventRow:
     previous_title: str | None = None
     previous_body: str | None = None
     previous_meta: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A version's raw page with what re-cleaning it needs."""
+
+    notice_id: int
+    number: int
+    url: str
+    site_id: str
+    parser: str
+    content_type: str | None
+    raw_compressed: bytes = field(repr=False)
+
+    def raw_html(self) -> bytes:
+        return zlib.decompress(self.raw_compressed)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import random
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
@@ -39,6 +40,7 @@ from store.rows import (
     Outcome,
     OutcomeKind,
     Reclean,
+    StoredPage,
     VersionRow,
 )
 from store.schema import (
@@ -412,6 +414,92 @@ class Store:
         stmt = sa.select(notices).where(notices.c.url == url)
         row = self._read(lambda conn: conn.execute(stmt).first())
         return None if row is None else _notice_row(row)
+
+    # Re-extraction by newer parsers
+
+    def _stale(self, current: dict[str, str], site: str | None) -> sa.ColumnElement[bool]:
+        """Versions not made by the current version of their site's parser."""
+        made_by = [
+            sa.and_(sites.c.parser == name, versions.c.parser_version.is_distinct_from(v))
+            for name, v in current.items()
+        ]
+        where = sa.or_(*made_by) if made_by else sa.false()
+        return sa.and_(where, notices.c.site_id == site) if site is not None else where
+
+    def count_stale(self, current: dict[str, str], site: str | None = None) -> int:
+        """How many versions `pages_to_reparse` will hand out."""
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(versions.join(notices).join(sites))
+            .where(self._stale(current, site))
+        )
+        return self._read(lambda conn: int(conn.execute(stmt).scalar_one()))
+
+    def pages_to_reparse(
+        self, current: dict[str, str], site: str | None = None, batch: int = 200
+    ) -> Iterator[list[StoredPage]]:
+        """The raw pages of versions made by another parser version than `current` says
+        (parser name → version) for their site, in batches, oldest notice first. Batches
+        are read by key, so re-extracting a batch before reading the next is safe."""
+        after = (0, 0)
+        while True:
+            stmt = (
+                sa.select(
+                    versions.c.notice_id,
+                    versions.c.number,
+                    versions.c.content_type,
+                    versions.c.raw_html,
+                    notices.c.url,
+                    notices.c.site_id,
+                    sites.c.parser,
+                )
+                .select_from(versions.join(notices).join(sites))
+                .where(
+                    self._stale(current, site),
+                    sa.tuple_(versions.c.notice_id, versions.c.number) > sa.tuple_(*after),
+                )
+                .order_by(versions.c.notice_id, versions.c.number)
+                .limit(batch)
+            )
+            rows = self._read(partial(_all_rows, stmt))
+            if not rows:
+                return
+            yield [
+                StoredPage(
+                    notice_id=row.notice_id,
+                    number=row.number,
+                    url=row.url,
+                    site_id=row.site_id,
+                    parser=row.parser,
+                    content_type=row.content_type,
+                    raw_compressed=row.raw_html,
+                )
+                for row in rows
+            ]
+            after = (rows[-1].notice_id, rows[-1].number)
+
+    def reextract(self, pages: list[tuple[StoredPage, Page, str]]) -> int:
+        """Store what a newer parser (the version string given) made of stored pages, in
+        one transaction: the records replaced are kept, no event is written. Returns how
+        many records changed."""
+
+        def work(conn: Connection) -> int:
+            now = self._clock()
+            changed = 0
+            for stored, page, parser_version in pages:
+                current = conn.execute(
+                    sa.select(versions).where(
+                        versions.c.notice_id == stored.notice_id,
+                        versions.c.number == stored.number,
+                    )
+                ).one()
+                record = cleaned_record(page)
+                digest = content_hash(record)
+                changed += digest != current.content_hash
+                self._reextract_as(conn, current, record, digest, parser_version, now)
+            return changed
+
+        return self._run(work)
 
     # Reading history
 
@@ -821,6 +909,10 @@ class Store:
         )
 
     # --- end of queries for feeds ---
+
+
+def _all_rows(stmt: sa.Select[Any], conn: Connection) -> list[sa.Row[Any]]:
+    return list(conn.execute(stmt))
 
 
 def _record_of(version: sa.Row[Any]) -> dict[str, Any]:

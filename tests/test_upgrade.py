@@ -6,22 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Callable
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-import crawler.engine
 from crawler.engine import Crawler, SiteStats
+from crawler.reparse import reparse
 from crawler.seeds import load_seeds
 from govwatch.mirror import Mirror
 from govwatch.mirror.build import populate
 from govwatch.mirror.site import MirrorSite
 from govwatch.mirror.texts import generated_texts
 from govwatch.settings import Settings
-from parsers import Page
+from parsers import Page, registry
+from parsers.records import Expect
 from store import Store
 from store.database import parse_url
 from store.schema import extractions, versions
@@ -39,18 +41,18 @@ def _site() -> MirrorSite:
 
 
 def _improved_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A parser release whose output differs: a new version string, and one more line at
-    the end of every notice body."""
-    real: Callable[..., Page] = crawler.engine.clean
+    """A parser release whose output differs: a new code digest, and one more line at the
+    end of every notice body the generic parser cleans."""
+    generic = registry.get("generic")
 
-    def clean(text: str, url: str | None, **options: Any) -> Page:
-        page = real(text, url, **options)
+    def parse(text: str, url: str | None, expect: Expect = None) -> Page:
+        page = generic.parse(text, url, expect)
         if page.kind != "detail":
             return page
-        return Page(**{**page.__dict__, "body": page.body + "\n" + IMPROVED})
+        return replace(page, body=page.body + "\n" + IMPROVED)
 
-    monkeypatch.setattr(crawler.engine, "clean", clean)
-    monkeypatch.setattr(crawler.engine, "version", lambda name: f"{name}@next-release")
+    monkeypatch.setitem(registry._REGISTRY, "generic", replace(generic, parse=parse))
+    monkeypatch.setattr(registry, "_code_digest", lambda: "next-release")
 
 
 def _crawl(store: Store, mirror: Mirror, tmp_path: Path) -> SiteStats:
@@ -156,3 +158,43 @@ def test_store_of_the_previous_release_migrates_and_crawls_quietly(tmp_path: Pat
         site.edit(edited.id, [*edited.paragraphs, "请各校于6月30日前报送。"])
         stats = asyncio.run(crawl.run(seeds)).sites["rel-generic"]
         assert (stats.new, stats.revised, stats.removed) == (0, 1, 0)
+
+
+def test_reparse_reextracts_stored_pages_in_one_pass(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site()
+    with Mirror([site]) as mirror, Store.open(store_url) as store:
+        _crawl(store, mirror, tmp_path)
+        edited = site.notices[0]
+        site.edit(edited.id, [*edited.paragraphs, "请各校于6月30日前报送。"])
+        _crawl(store, mirror, tmp_path)  # a second version of one notice
+        events_before = len(store.events())
+
+        _improved_parser(monkeypatch)
+        done: list[tuple[int, int]] = []
+        summary = reparse(store, [], "upgrade", lambda n, total: done.append((n, total)))
+        assert (summary.checked, summary.reextracted, summary.failed) == (13, 13, [])
+        assert done[-1] == (13, 13)
+        assert len(store.events()) == events_before
+        old, new = store.history(site.notice_url(edited.id))
+        assert old.body.endswith(IMPROVED) and new.body.endswith(IMPROVED)
+        assert reparse(store, [], "upgrade").checked == 0
+
+        after = _crawl(store, mirror, tmp_path)
+        assert (after.new, after.revised, after.reextracted) == (0, 0, 0)
+
+
+def test_reparse_command_on_a_store_of_the_previous_release(tmp_path: Path) -> None:
+    db = tmp_path / "release.db"
+    db.write_bytes(gzip.decompress(RELEASE_STORE.read_bytes()))
+    url = f"sqlite:///{db}"
+    command = [sys.executable, "-m", "govwatch", "reparse", "--db", url]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("reparsed 130 stored versions: "), first.stdout
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert (again.returncode, again.stdout) == (0, "")
+    assert "nothing to reparse" in again.stderr
+    with Store.open(url) as store:
+        assert {e.kind for e in store.events(limit=10_000)} == {"new"}
