@@ -23,6 +23,7 @@ import httpx
 
 from crawler.fetch import Destinations, Response, fetch, make_client
 from crawler.politeness import RETRY_STATUSES, Gates, backoff
+from crawler.reparse import reclean
 from crawler.seeds import Seed
 from govwatch.errors import (
     BlockedAddress,
@@ -284,14 +285,9 @@ class SiteFetcher:
             return PageFailure("challenge", f"anti-bot challenge ({vendor})", resp.status)
         return PageFailure("http_status", f"HTTP {resp.status}", resp.status)
 
-    def decode(self, content: bytes, content_type: str | None) -> str:
-        if self.seed.encoding:
-            return content.decode(self.seed.encoding, errors="replace")
-        return decode_html(content, content_type).text
-
     def parse(self, resp: Response, expect: Expect) -> Page:
         try:
-            text = self.decode(resp.content, resp.content_type)
+            text = decode_html(resp.content, resp.content_type, override=self.seed.encoding).text
             page = clean(text, resp.url, parser=self.seed.parser, status=resp.status, expect=expect)
         except DecodeError as exc:
             raise PageFailure("decode", str(exc), resp.status) from exc
@@ -343,9 +339,7 @@ class _SiteCrawl:
         return await self.pages.get(url, headers)
 
     def _reclean(self, url: str, raw: bytes, content_type: str | None) -> Page:
-        """A stored raw page of `url` as this release's parser cleans it."""
-        text = self.pages.decode(raw, content_type)
-        return clean(text, url, parser=self.seed.parser, expect="detail")
+        return reclean(raw, content_type, url, self.seed.parser, self.seed.encoding)
 
     async def listings(self) -> list[str]:
         """Walk the listing pages; return URLs of notices new to the store.
