@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import partial
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from crawler.fetch import Destinations, Response, fetch, make_client
+from crawler.health import Health, assess
 from crawler.politeness import RETRY_STATUSES, Gates, backoff
 from crawler.reparse import reclean
 from crawler.seeds import Seed
@@ -43,6 +44,7 @@ from parsers.missing import is_soft_404
 from parsers.records import Expect
 from parsers.registry import Request, get, version
 from store import Store
+from store.rows import SiteYield
 
 OUTCOMES = ("new", "revised", "removed", "restored", "unchanged", "errors")
 MAX_LISTED_FAILURES = 50
@@ -63,6 +65,16 @@ class SiteStats:
     listing_pages: int = 0
     # Unchanged notices whose record a newer parser made anew from the same page.
     reextracted: int = 0
+    # What the site yielded, for its health (crawler/health.py).
+    listing_read: int = 0
+    listing_items: int = 0
+    listing_failed: int = 0
+    notices_read: int = 0
+    with_body: int = 0
+    with_meta: int = 0
+
+    def yielded(self) -> SiteYield:
+        return SiteYield(**{f.name: getattr(self, f.name) for f in fields(SiteYield)})
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -83,6 +95,7 @@ class RunSummary:
     run_id: int
     sites: dict[str, SiteStats] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    health: dict[str, Health] = field(default_factory=dict)
 
     def table(self) -> str:
         """One row per site: new / revised / removed / restored / unchanged / errors; then,
@@ -93,6 +106,11 @@ class RunSummary:
         for site, stats in self.sites.items():
             values = stats.as_dict()
             lines.append(f"{site:{width}}" + "".join(f"{values[c]:>10}" for c in columns))
+        labels = {"empty": "empty column", "layout_change": "LAYOUT CHANGE"}
+        for site, health in self.health.items():
+            if health.status != "ok":
+                label = labels.get(health.status, health.status)
+                lines.append(f"{site}: {label}: {health.message}")
         for site, stats in self.sites.items():
             if stats.reextracted:
                 lines.append(
@@ -205,6 +223,11 @@ class Crawler:
         targets = list(dict.fromkeys([*fresh, *due]))
         self.plan(len(targets))
         await asyncio.gather(*(site.notice(url) for url in targets))
+        healthy = self.store.healthy_yields(seed.id)
+        health = summary.health[seed.id] = assess(stats.yielded(), healthy)
+        self.store.record_health(
+            summary.run_id, seed.id, health.status, health.message, stats.yielded()
+        )
 
 
 class SiteFetcher:
@@ -374,8 +397,11 @@ class _SiteCrawl:
                 page = self.pages.parse(resp, "listing")
             except PageFailure as failure:
                 self._record_error(url, failure)
+                self.stats.listing_failed += 1
                 failed = True
                 continue
+            self.stats.listing_read += 1
+            self.stats.listing_items += len(page.items)
             new_here = 0
             for item in page.items:
                 if not self.pages.allowed(item.url):
@@ -429,8 +455,13 @@ class _SiteCrawl:
             if resp.status >= 400:
                 raise self.pages.refuse(resp)
             page = self.pages.parse(resp, "detail")
+            self._tally(page)
             if not page.body.strip():
                 raise PageFailure("empty", "no notice text found on the page", resp.status)
+            if not page.meta and self._had_meta(url):
+                # A template change, far likelier than a notice dropping its 信息公开 block:
+                # never stored as a revision (the site's health reports it).
+                raise PageFailure("layout", "the notice's 信息公开 metadata is gone", resp.status)
         except PageFailure as failure:
             self._record_error(url, failure)
             return
@@ -446,6 +477,17 @@ class _SiteCrawl:
         )
         self._save_validators(url, resp)
         self._count(outcome.kind)
+
+    def _tally(self, page: Page) -> None:
+        self.stats.notices_read += 1
+        self.stats.with_body += bool(page.body.strip())
+        self.stats.with_meta += bool(page.meta)
+
+    def _had_meta(self, url: str) -> bool:
+        notice = self.store.notice(url)
+        if notice is None or notice.current_version is None:
+            return False
+        return bool(self.store.version(url, notice.current_version).meta)
 
     def _count(self, kind: str) -> None:
         if kind == "new":

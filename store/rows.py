@@ -128,3 +128,32 @@ class StoredPage:
 
     def raw_html(self) -> bytes:
         return zlib.decompress(self.raw_compressed)
+
+
+HealthStatus = Literal["ok", "empty", "layout_change", "unreachable"]
+
+
+@dataclass(frozen=True)
+class SiteYield:
+    """What one crawl of a site got out of it: listing pages read (not 304) and failed,
+    the items they listed, notice pages read in full and how many had a body and
+    信息公开 metadata."""
+
+    listing_read: int = 0
+    listing_items: int = 0
+    listing_failed: int = 0
+    notices_read: int = 0
+    with_body: int = 0
+    with_meta: int = 0
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    site_id: str
+    run_id: int
+    at: datetime
+    status: HealthStatus
+    message: str
+    changed: bool
+    """The status differs from the site's previous crawl."""
+    yielded: SiteYield

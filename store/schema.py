@@ -176,6 +176,30 @@ fetch_errors = sa.Table(
     sa.UniqueConstraint("run_id", "url", "kind"),
 )
 
+# One row per crawl of a site: what a healthy crawl of it looks like, and whether this one
+# looked like that (see crawler/health.py). `changed`: the status differs from the site's
+# previous row, which is what the operator feed announces.
+site_health = sa.Table(
+    "site_health",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("site_id", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("crawl_runs.id"), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("changed", sa.Boolean, nullable=False),
+    sa.Column("listing_read", sa.Integer, nullable=False),
+    sa.Column("listing_items", sa.Integer, nullable=False),
+    sa.Column("listing_failed", sa.Integer, nullable=False),
+    sa.Column("notices_read", sa.Integer, nullable=False),
+    sa.Column("with_body", sa.Integer, nullable=False),
+    sa.Column("with_meta", sa.Integer, nullable=False),
+    sa.UniqueConstraint("run_id", "site_id"),
+    sa.CheckConstraint("status IN ('ok', 'empty', 'layout_change', 'unreachable')", name="status"),
+    sa.Index("ix_site_health_site_id_id", "site_id", "id"),
+)
+
 validators = sa.Table(
     "validators",
     metadata,

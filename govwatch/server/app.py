@@ -34,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crawler.seeds import Seed
+from feeds.health import HEALTH_ID, health_feed
 from feeds.render import FeedBuilder, opml
 from feeds.topics import Topic, search_topic
 from govwatch import __version__
@@ -162,6 +163,10 @@ class Views:
         name, fmt = request.path_params["topic"], request.path_params["fmt"]
         if fmt not in FORMATS:
             raise HTTPException(404, f"no feed format {fmt!r}: use .rss, .atom or .json")
+        if name == HEALTH_ID:
+            rows = self.store.health_changes()
+            feed = health_feed(rows, self.store.site_names(), self.base_url, fmt)
+            return cached(request, feed.body, feed.media_type, feed.etag, feed.last_modified)
         if name == "search":
             try:
                 topic = search_topic(
@@ -253,12 +258,24 @@ class Views:
             "running": self.crawls is not None and self.crawls.running,
         }
         ok = db["ok"] and (self.crawls is None or self.crawls.running)
+        sites: dict[str, dict[str, Any]] = self.crawls.status() if self.crawls else {}
+        if db["ok"]:
+            health = await run_in_threadpool(self.store.latest_health)
+            for site, row in health.items():
+                sites.setdefault(site, {})["health"] = {
+                    "status": row.status,
+                    "message": row.message,
+                    "at": row.at.isoformat(),
+                }
         status = {
             "status": "ok" if ok else "failing",
             "version": __version__,
             "db": db,
             "scheduler": scheduler,
-            "sites": self.crawls.status() if self.crawls else {},
+            # A site's layout change is the operators' to fix, not a reason to restart us:
+            # listed here and in /metrics and /feeds/_health.rss, the status stays 200.
+            "unhealthy_sites": sorted(s for s, v in sites.items() if _unhealthy(v)),
+            "sites": sites,
         }
         headers = {"cache-control": "no-store"}
         return JSONResponse(status, status_code=200 if ok else 503, headers=headers)
@@ -271,6 +288,10 @@ class Views:
     def error(self, request: Request, status: int, message: str) -> Response:
         body = self.render("error.html", status=status, message=message)
         return HTMLResponse(body, status_code=status, headers={"cache-control": "no-store"})
+
+
+def _unhealthy(site: dict[str, Any]) -> bool:
+    return site.get("health", {}).get("status", "ok") not in ("ok", "empty")
 
 
 def _int_param(request: Request, name: str) -> int | None:
@@ -292,7 +313,7 @@ def create_app(
 ) -> Starlette:
     """The app; with `scheduler`, its lifespan also crawls each seed on its interval."""
     base_url = public_url(settings)
-    metrics = Metrics(seed.id for seed in seeds)
+    metrics = Metrics((seed.id for seed in seeds), store)
     crawls = CrawlScheduler(store, seeds, settings, metrics) if scheduler else None
     views = Views(store, topics, FeedBuilder(store, base_url), base_url, metrics, crawls)
 

@@ -7,18 +7,63 @@ two apps in one process (tests) never collide and /metrics shows only govwatch's
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from crawler.engine import SiteStats
+from govwatch.errors import GovwatchError
+from store import Store
 
 EVENT_KINDS = ("new", "revised", "removed", "restored")
 
 
+HEALTH_STATUSES = ("ok", "empty", "layout_change", "unreachable")
+
+
+class SiteHealth(Collector):
+    """Each site's health at its last crawl, read from the store at each scrape: crawls by
+    any process count (`govwatch crawl`, the scheduler), and a restart loses nothing."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        status = GaugeMetricFamily(
+            "govwatch_site_health",
+            "1 for the site's health at its last crawl (layout_change: its listing or its "
+            "notices stopped yielding what they did; alert on it), 0 for the others.",
+            labels=["site", "status"],
+        )
+        figures = {
+            key: GaugeMetricFamily(f"govwatch_site_{key}", help, labels=["site"])
+            for key, help in (
+                ("listing_items", "Items the site's listing pages listed at its last crawl."),
+                ("notices_read", "Notice pages read in full at the site's last crawl."),
+                ("with_body", "Of those, notices with a body."),
+                ("with_meta", "Of those, notices with 信息公开 metadata."),
+            )
+        }
+        try:
+            health = self.store.latest_health()
+        except GovwatchError:
+            return  # /healthz says the database is down; the other series still render
+        for site, row in health.items():
+            for name in HEALTH_STATUSES:
+                status.add_metric([site, name], 1.0 if row.status == name else 0.0)
+            for key, family in figures.items():
+                family.add_metric([site], float(getattr(row.yielded, key)))
+        yield status
+        yield from figures.values()
+
+
 class Metrics:
-    def __init__(self, sites: Iterable[str]) -> None:
+    def __init__(self, sites: Iterable[str], store: Store | None = None) -> None:
         self.registry = CollectorRegistry()
+        if store is not None:
+            self.registry.register(SiteHealth(store))
         self.crawls = Counter(
             "govwatch_crawls",
             "Scheduled crawl passes by site and result (ok: the pass finished; failed: it "

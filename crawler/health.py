@@ -1,0 +1,63 @@
+"""Site health: does this crawl of a site look like its healthy crawls did?
+
+A site whose listing yielded notices and now yields none, or whose notices suddenly come
+back without a body or without 信息公开 metadata, has most likely changed its layout: the
+crawl reports a *layout change* (crawl summary, /healthz, /metrics, the operator feed),
+and the notices are left as they are — a changed template is never a removal or a
+revision. A column that never listed anything is `empty`; one whose listing pages all
+failed is `unreachable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from store.rows import HealthStatus, SiteYield
+
+MIN_SAMPLE = 3
+"""Notice pages a share is judged on, in this crawl and in the healthy ones before it."""
+SHARE_BEFORE = 0.8
+"""A share (body, metadata) a healthy site reached before, for its loss to mean anything."""
+SHARE_NOW = 0.5
+"""Below this share in one crawl, what the site had is taken as lost."""
+
+
+@dataclass(frozen=True)
+class Health:
+    status: HealthStatus
+    message: str
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part // whole}%"
+
+
+def assess(now: SiteYield, healthy: Sequence[SiteYield]) -> Health:
+    """The health of a crawl that yielded `now`, judged against the site's earlier
+    healthy crawls (`healthy`, newest first)."""
+    if now.listing_read == 0 and now.listing_failed:
+        return Health("unreachable", f"no listing page could be read ({now.listing_failed} failed)")
+    if now.listing_read and not now.listing_items:
+        listed = [y for y in healthy if y.listing_read and y.listing_items]
+        if not listed:
+            return Health("empty", "the column lists no notices yet")
+        per_page = listed[0].listing_items // listed[0].listing_read
+        return Health(
+            "layout_change",
+            f"the listing pages list no notices any more (before: about {per_page} a page)",
+        )
+    read = sum(y.notices_read for y in healthy)
+    if now.notices_read >= MIN_SAMPLE and read >= MIN_SAMPLE:
+        for part, had, what in (
+            (now.with_body, sum(y.with_body for y in healthy), "a body"),
+            (now.with_meta, sum(y.with_meta for y in healthy), "信息公开 metadata"),
+        ):
+            if had >= SHARE_BEFORE * read and part < SHARE_NOW * now.notices_read:
+                lost = now.notices_read - part
+                return Health(
+                    "layout_change",
+                    f"{lost} of {now.notices_read} notices came back without {what} "
+                    f"(before: {_share(had, read)} had it)",
+                )
+    return Health("ok", "")
