@@ -20,19 +20,18 @@ from parsers.body import clean_body, same_text
 from parsers.html import (
     ATTACHMENT_EXT,
     BLOCK,
-    absolute,
     attachments_in,
     is_data_table,
-    is_fetchable,
     meta_tag,
     parse_html,
     walk_lines,
 )
-from parsers.listing import Listing, find_listing, js_next_pages, select_next_pages
+from parsers.listing import Listing, aside_box, find_listing
 from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells, read_meta_line
+from parsers.pagers import has_pager, next_page_links
 from parsers.records import Expect, ListingItem, Page
 from parsers.registry import register
-from parsers.text import compact, is_chrome, squash
+from parsers.text import compact, is_chrome, squash, without_dates
 
 # Containers the big CMS families put the notice body in.
 CMS_CONTENT = (
@@ -461,79 +460,18 @@ def _tokens(text: str) -> list[str]:
     return [squash(part) for part in text.split("\x00") if part and not part.isspace()]
 
 
-_PAGER_WORDS = {"上一页", "下一页", "首页", "尾页", "末页", "上页", "下页", "前一页", "后一页"}
+def _running_chars(node: LexborNode) -> int:
+    """Characters of running text: lines that are no chrome (footers, toolbars), less
+    link text and dates (a list's rows are no running text)."""
+    lines = sum(
+        len(compact(without_dates(line.text)))
+        for line in walk_lines(node)
+        if not is_chrome(line.text)
+    )
+    return max(0, lines - _text_len(node)[1])
 
 
-def _has_pager(tree: LexborHTMLParser, html: str) -> bool:
-    """A column pager (not 上一篇/下一篇): page links, or a paging script call."""
-    if "createPageHTML(" in html or "createPageNav(" in html:
-        return True
-    words = {compact(a.text(deep=True, separator="")) for a in tree.css("a")}
-    return len(words & _PAGER_WORDS) >= 2
-
-
-_NEXT_WORDS = set("下一页 下页 后页 下一页> 下一页>> > >> » › next Next".split())
-_LAST_WORDS = set("尾页 末页 最后一页 尾页>> 末页>>".split())
-_NUMBERED_URL = re.compile(r"^(.*[_/-])(\d+)(\.s?html?)$")
-_CURRENT = re.compile(r"cur|active|on\b|select|now", re.I)
-
-
-def _later_numbered(pager: LexborNode, url: str | None) -> list[str]:
-    """Page-number links of a pager that come after the current page (shown unlinked or
-    marked current), in page order: the crawler can then go on past one 下一页."""
-    numbered: list[tuple[int, str]] = []
-    current = 1
-    for node in pager.iter():
-        text = compact(node.text(deep=True, separator=""))
-        if not text.isdigit():
-            continue
-        href = node.attributes.get("href") or "" if node.tag == "a" else ""
-        marked = _CURRENT.search(node.attributes.get("class") or "")
-        if node.tag != "a" or marked or not is_fetchable(href):
-            current = int(text)
-        else:
-            numbered.append((int(text), absolute(url, href)))
-    return [link for number, link in sorted(numbered) if number > current]
-
-
-def _fill_range(first: str, last: str) -> list[str]:
-    """index_1.html … index_4.html between a 下一页 and a 尾页 link of one numbering."""
-    a, b = _NUMBERED_URL.match(first), _NUMBERED_URL.match(last)
-    if not a or not b or (a.group(1), a.group(3)) != (b.group(1), b.group(3)):
-        return []
-    lo, hi = int(a.group(2)), int(b.group(2))
-    if not 0 < hi - lo <= 1000:
-        return []
-    return [f"{a.group(1)}{n}{a.group(3)}" for n in range(lo, hi + 1)]
-
-
-def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[str]:
-    """下一页 links, the later page numbers of their pager (up to its 尾页), and pages
-    named only in JavaScript paging calls."""
-    found: list[str] = []
-    nexts: list[str] = []
-    lasts: list[str] = []
-    for a in tree.css("a[href]"):
-        word = compact(a.text(deep=True, separator=""))
-        href = a.attributes.get("href") or ""
-        if not is_fetchable(href):
-            continue
-        if word in _LAST_WORDS:
-            lasts.append(absolute(url, href))
-        if word not in _NEXT_WORDS:
-            continue
-        nexts.append(absolute(url, href))
-        found.append(nexts[-1])
-        if a.parent is not None:
-            found.extend(_later_numbered(a.parent, url))
-    if nexts and lasts:
-        found.extend(_fill_range(nexts[0], lasts[0]))
-    found.extend(js_next_pages(html, url))
-    found.extend(select_next_pages(html, url))
-    return list(dict.fromkeys(u for u in found if u != url))
-
-
-def _is_listing(tree: LexborHTMLParser, content: LexborNode | None, listing: Listing) -> bool:
+def _is_listing(content: LexborNode | None, listing: Listing) -> bool:
     """A page is a listing when its list outweighs any running text, or is its content."""
     if content is None:
         return True
@@ -543,8 +481,31 @@ def _is_listing(tree: LexborHTMLParser, content: LexborNode | None, listing: Lis
         or _inside(content, listing.container)
     ):
         return True
-    total, links = _text_len(content)
-    return total - links < listing.link_chars
+    return _running_chars(content) < listing.link_chars
+
+
+# What a notice page shows around its text and a column page does not.
+_NOTICE_MARKS = re.compile(
+    r"(?:发布时间|发布日期|发文日期|成文日期|信息来源|来源|索引号|发布机构|文号|上一篇|下一篇)\s*[:：]"
+)
+_NO_RUNNING_TEXT = 20
+
+
+def _quiet(content: LexborNode | None) -> bool:
+    """No running text where the page's text concentrates: no notice on this page."""
+    return content is None or _running_chars(content) < _NO_RUNNING_TEXT
+
+
+def _column_page(tree: LexborHTMLParser, listing: Listing) -> bool:
+    """A short list without a pager (a new column of one or two notices) on a quiet page
+    is the page when no notice metadata, 上一篇/下一篇 or notice <meta> tags surround
+    it, and the list is no box beside a column."""
+    if meta_tag(tree, "ArticleTitle", "PubDate") or aside_box(listing.container):
+        return False
+    body = tree.body
+    outside = body.text(deep=True) if body is not None else ""
+    outside = outside.replace(listing.container.text(deep=True), " ")
+    return not _NOTICE_MARKS.search(outside)
 
 
 def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expect = None) -> Page:
@@ -555,14 +516,18 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
         for node in tree.css(selector):
             node.decompose()
     if expect == "listing":
-        listing = find_listing(tree, url, 1)
+        listing = find_listing(tree, url, 1, expected=True)
         return _listing_page(tree, html, url, parser, listing.items if listing else ())
     content, scored = find_content(tree, rules)
     # Running text with few links is a notice: no need to look for a list.
     total, links = _text_len(content) if content is not None else (0, 0)
     if expect is None and (total - links < _SURE_DETAIL_CHARS or links > total * 0.3):
-        listing = find_listing(tree, url, 1 if _has_pager(tree, html) else 5)
-        if listing is not None and _is_listing(tree, content, listing):
+        pager = has_pager(tree, html)
+        listing = find_listing(tree, url, 1 if pager else 5)
+        if listing is None and not pager and _quiet(content):
+            small = find_listing(tree, url, 1)
+            listing = small if small is not None and _column_page(tree, small) else None
+        if listing is not None and _is_listing(content, listing):
             return _listing_page(tree, html, url, parser, listing.items)
     if scored and content is not None:
         content = _tighten(content)

@@ -1,27 +1,56 @@
-"""Listings: the repeated rows of links and dates, and paging found only in JavaScript.
+"""Listings: the repeated rows of links and dates that make a column page.
 
 A listing is the container whose children most often hold one notice link and a
 date; sibling containers of the same kind (sites split one list into several
-<ul>) are read with it.
+<ul>) are read with it. Of several such lists the column's own wins over sidebar
+boxes (最新发布, 热点, 相关): by its place, its heading, its pager and where its
+links lead.
+
+A row's date may be printed whole, inside the link text (`……的通知[2025-12-18]`), or
+without its year (`11-20`): the year then comes from a year header above the rows
+(`2026年`) or from the notice's URL (`/art/2026/11/20/…`, `/202611/t20261120_…`).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from parsers.html import absolute, is_fetchable
 from parsers.records import ListingItem
-from parsers.text import compact, find_date, has_date, squash
+from parsers.text import (
+    compact,
+    find_date,
+    has_date,
+    is_badge,
+    may_hold_month_day,
+    month_day,
+    split_title,
+    squash,
+    with_year,
+)
 
 _ROW_TAGS = {"li", "tr", "div", "dd", "dt", "dl", "p", "span", "td"}
 # Links that lead to a column, not a notice.
 _MORE = re.compile(r"^(?:更多|查看更多|more|MORE|More)\s*[>»›]*$")
 _CONTAINER_TAGS = {"ul", "ol", "tbody", "table", "div", "dl", "section", "td", "form", "article"}
 _MIN_ITEMS = 5
+# Boxes beside a column: site-wide latest / hot / related lists and teasers.
+_ASIDE_NAMES = re.compile(
+    r"side|aside|related|xgwz|xgxx|xgwj|(?<![a-z])hot|rank|paihang|phb|latest|zxfb|zxxx|"
+    r"rdxx|redian|tuijian|recommend|swiper|slide|carousel|focus|marquee|scroll",
+    re.I,
+)
+_ASIDE_HEADING = re.compile(r"最新|热点|热门|推荐|相关|排行|猜你|图片新闻|专题|精彩|阅读")
+_PAGER_NAMES = re.compile(r"page|fenye|pagination|pager", re.I)
+_PAGER_TEXT = re.compile(r"下一页|下页|尾页|末页|共\s*\d+\s*页")
+_HEADING_CHARS = 16
+# A year header above a group of rows: 2026年, 2025, 2024年度.
+_YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})年?度?$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +58,17 @@ class Listing:
     items: tuple[ListingItem, ...]
     link_chars: int
     container: LexborNode
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One row as read, before its URL is resolved and a year-less date completed."""
+
+    title: str
+    href: str
+    date: str | None
+    month_day: tuple[int, int] | None
+    node: LexborNode
 
 
 def _depth(node: LexborNode, row: LexborNode) -> int:
@@ -40,31 +80,93 @@ def _depth(node: LexborNode, row: LexborNode) -> int:
     return depth
 
 
-def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
-    """One row → item: its shallowest, then longest, link is the notice; a date anywhere.
-    With no `base` the URL is left as written (resolved later, for the rows kept)."""
-    best: tuple[int, int, LexborNode, str] | None = None
+def _link_text(a: LexborNode) -> tuple[str, str | None]:
+    """A link's text less the pieces that only mark the row (置顶, new, hot) or date it,
+    and the date such a piece held."""
+    if not any(c.is_element_node for c in a.iter()):
+        return squash(a.text(deep=True, separator="")), None
+    parts: list[str] = []
+    date: str | None = None
+
+    def walk(node: LexborNode) -> None:
+        nonlocal date
+        for child in node.iter(include_text=True):
+            if child.tag == "-text":
+                parts.append(child.text(deep=False))
+            elif child.is_element_node:
+                whole = squash(child.text(deep=True, separator=""))
+                if whole and is_badge(whole):
+                    continue
+                if whole and len(whole) <= 12 and find_date(whole):
+                    date = date or find_date(whole)
+                    continue
+                walk(child)
+
+    walk(a)
+    return squash("".join(parts)), date
+
+
+def _outside_month_day(row: LexborNode, link: LexborNode) -> tuple[int, int] | None:
+    """A year-less date that is the whole of one text piece of the row outside its link."""
+    for node in row.traverse(include_text=True):
+        if node.tag != "-text":
+            continue
+        found = month_day(node.text(deep=False))
+        if found is None:
+            continue
+        parent = node.parent
+        while parent is not None and parent.mem_id not in (link.mem_id, row.mem_id):
+            parent = parent.parent
+        if parent is None or parent.mem_id != link.mem_id:
+            return found
+    return None
+
+
+def _read_row(node: LexborNode) -> _Row | None:
+    """One row: its shallowest, then longest, link is the notice; the date is the one
+    printed outside the link, else the one written into the link text, else a
+    year-less one outside the link, else any date on the row."""
+    best: tuple[int, int, LexborNode, str, str | None] | None = None
     links = node.css("a[href]")
     for a in links:
         href = a.attributes.get("href") or ""
         if not is_fetchable(href):
             continue
-        text = squash(a.text(deep=True, separator=""))
-        titled = squash(a.attributes.get("title") or "")
+        raw, piece_date = _link_text(a)
+        text, text_date = split_title(raw)
+        titled = split_title(squash(a.attributes.get("title") or ""))[0]
         name = titled if len(titled) >= len(text.rstrip(".…")) else text
         if len(name) < 4 or _MORE.match(name):
             continue
         rank = (-_depth(a, node) if len(links) > 1 else 0, len(name))
         if best is None or rank > best[:2]:
-            best = (rank[0], rank[1], a, name)
+            best = (rank[0], rank[1], a, name, text_date or piece_date)
     if best is None:
         return None
-    a, title = best[2], best[3]
+    a, title, link_date = best[2], best[3], best[4]
     row_text = squash(node.text(deep=True, separator=" "))
     link_text = squash(a.text(deep=True, separator=" "))
-    date = find_date(row_text.replace(link_text, " ")) or find_date(row_text)
+    outside = row_text.replace(link_text, " ")
+    date = find_date(outside) or link_date
+    short = None
+    if date is None and may_hold_month_day(outside):
+        short = _outside_month_day(node, a)
+    if date is None and short is None:
+        date = find_date(row_text)
     href = (a.attributes.get("href") or "").strip()
-    return ListingItem(title=title, url=absolute(base, href) if base else href, date=date)
+    return _Row(title, href, date, short, node)
+
+
+def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
+    """One row → item (a year-less date takes the year in the notice's URL). With no
+    `base` the URL is left as written."""
+    row = _read_row(node)
+    if row is None:
+        return None
+    date = row.date
+    if date is None and row.month_day is not None:
+        date = with_year(*row.month_day, urlsplit(row.href).path)
+    return ListingItem(row.title, absolute(base, row.href) if base else row.href, date)
 
 
 def _children(node: LexborNode) -> list[LexborNode]:
@@ -77,15 +179,140 @@ def _signature(node: LexborNode) -> tuple[str | None, str]:
     return node.tag, classes[0] if classes else ""
 
 
+def _names(node: LexborNode) -> str:
+    return f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+
+
+class _Years:
+    """Year headers (2026年) in document order, read once and only when a row needs one."""
+
+    def __init__(self, root: LexborNode) -> None:
+        self.root = root
+        self.order: dict[int, int] = {}
+        self.headers: list[tuple[int, int]] = []  # (position, year)
+
+    def _read(self) -> None:
+        for i, node in enumerate(self.root.traverse()):
+            self.order[node.mem_id] = i
+            if node.tag in ("a", "option") or node.tag is None:
+                continue
+            m = _YEAR_HEADER.match(compact(node.text(deep=True, separator="")))
+            if m and node.css_first("a") is None:
+                self.headers.append((i, int(m.group(1))))
+
+    def above(self, row: LexborNode, scope: LexborNode) -> int | None:
+        """The year of the nearest header above `row` inside `scope`."""
+        if not self.order:
+            self._read()
+        at, start = self.order.get(row.mem_id), self.order.get(scope.mem_id)
+        if at is None or start is None:
+            return None
+        i = bisect_left(self.headers, (at, 0)) - 1
+        if i >= 0 and self.headers[i][0] > start:
+            return self.headers[i][1]
+        return None
+
+
+def _scope(container: LexborNode) -> LexborNode:
+    """Where a list's year headers sit: beside it or one level further out."""
+    parent = container.parent or container
+    return parent.parent if parent.parent is not None and parent.tag != "body" else parent
+
+
+def _date_of(row: _Row, container: LexborNode, years: _Years) -> str | None:
+    if row.date is not None or row.month_day is None:
+        return row.date
+    year = years.above(row.node, _scope(container))
+    if year is not None:
+        return f"{year:04d}-{row.month_day[0]:02d}-{row.month_day[1]:02d}"
+    return with_year(*row.month_day, urlsplit(row.href).path)
+
+
+def _heading(container: LexborNode) -> str:
+    """The short text just before a list (its box title), up to two levels out."""
+    node: LexborNode | None = container
+    for _ in range(3):
+        if node is None or node.tag == "body":
+            break
+        prev = node.prev
+        while prev is not None:
+            if prev.is_element_node:
+                text = compact(prev.text(deep=True, separator=""))
+                if text:
+                    return text if len(text) <= _HEADING_CHARS else ""
+            prev = prev.prev
+        node = node.parent
+    return ""
+
+
+def _pager_follows(container: LexborNode) -> bool:
+    """A pager right after the list, or after its box."""
+    node: LexborNode | None = container
+    for _ in range(3):
+        if node is None or node.tag == "body":
+            break
+        sibling = node.next
+        while sibling is not None:
+            if sibling.is_element_node:
+                if _PAGER_NAMES.search(_names(sibling)):
+                    return True
+                text = compact(sibling.text(deep=True, separator=""))
+                if len(text) <= 80 and _PAGER_TEXT.search(text):
+                    return True
+            sibling = sibling.next
+        node = node.parent
+    return False
+
+
+def _aside(container: LexborNode) -> bool:
+    node: LexborNode | None = container
+    while node is not None and node.tag not in ("body", "html"):
+        if node.tag == "aside" or _ASIDE_NAMES.search(_names(node)):
+            return True
+        node = node.parent
+    return False
+
+
+def aside_box(container: LexborNode) -> bool:
+    """A list in a box beside the column: by its place or its heading (最新, 热点, 相关)."""
+    return _aside(container) or bool(_ASIDE_HEADING.search(_heading(container)))
+
+
+def _under(base: str | None, rows: list[_Row]) -> float:
+    """Share of rows whose notice lies under the page's own directory: a column's rows
+    mostly do, a site-wide box's rarely."""
+    if not base or not rows:
+        return 0.0
+    folder = urljoin(base, ".")
+    return sum(urljoin(base, r.href).startswith(folder) for r in rows) / len(rows)
+
+
+def _weight(container: LexborNode, rows: list[_Row], base: str | None) -> float:
+    """How much a list looks like the column rather than a box beside it."""
+    weight = 1.0 + _under(base, rows)
+    if aside_box(container):
+        weight *= 0.25
+    if _pager_follows(container):
+        weight *= 2
+    return weight
+
+
 def find_listing(
-    tree: LexborHTMLParser, base: str | None, min_items: int = _MIN_ITEMS
+    tree: LexborHTMLParser,
+    base: str | None,
+    min_items: int = _MIN_ITEMS,
+    *,
+    expected: bool = False,
 ) -> Listing | None:
     """The page's list of notices, or None when no container holds `min_items` dated rows
-    (fewer are enough on a page with a pager: the last page of a column)."""
-    candidates: list[tuple[int, LexborNode, list[ListingItem]]] = []
+    (fewer are enough on a page with a pager: the last page of a column). Rows dated
+    without a year count when the year is known, or when the page is `expected` to be
+    a listing."""
+    candidates: list[tuple[int, LexborNode, list[_Row]]] = []
     root = tree.body
     if root is None:
         return None
+    years = _Years(root)
     for container in root.traverse():
         if container.tag not in _CONTAINER_TAGS:
             continue
@@ -93,13 +320,22 @@ def find_listing(
         if len(rows) < min_items:
             continue
         # Cheap filter before reading items: enough rows must show a date and a link.
-        rows = [r for r in rows if has_date(r.text(deep=True)) and r.css_first("a[href]")]
+        texts = [r.text(deep=True) for r in rows]
+        rows = [
+            r
+            for r, t in zip(rows, texts, strict=True)
+            if (has_date(t) or may_hold_month_day(t)) and r.css_first("a[href]")
+        ]
         if len(rows) < min_items:
             continue
-        items = [it for it in (item_from(r, None) for r in rows) if it is not None]
-        dated = sum(1 for it in items if it.date)
+        read = [row for row in (_read_row(r) for r in rows) if row is not None]
+        dated = sum(
+            1
+            for row in read
+            if row.date or (row.month_day and (expected or _date_of(row, container, years)))
+        )
         if dated >= min_items:
-            candidates.append((dated, container, items))
+            candidates.append((dated, container, read))
     if not candidates:
         return None
     # Sections of one list (several <ul> of five under one parent) count together, so
@@ -108,11 +344,14 @@ def find_listing(
     for dated, container, _ in candidates:
         key = (container.parent.mem_id if container.parent else 0, _signature(container))
         groups[key] = groups.get(key, 0) + dated
-    _, container, items = max(
-        candidates,
-        key=lambda c: groups[(c[1].parent.mem_id if c[1].parent else 0, _signature(c[1]))],
-    )
-    merged = list(items)
+
+    def score(candidate: tuple[int, LexborNode, list[_Row]]) -> float:
+        _, container, rows = candidate
+        key = (container.parent.mem_id if container.parent else 0, _signature(container))
+        return groups[key] * _weight(container, rows, base)
+
+    _, container, read = max(candidates, key=score)
+    merged = [(row, container) for row in read]
     parent = container.parent
     if parent is not None:
         known = {c.mem_id: found for _, c, found in candidates}
@@ -122,102 +361,16 @@ def find_listing(
             if _signature(sibling) != signature:
                 continue
             if sibling.mem_id in known:
-                merged.extend(known[sibling.mem_id])
+                merged.extend((row, sibling) for row in known[sibling.mem_id])
                 continue
-            more = [it for it in (item_from(r, None) for r in _children(sibling)) if it]
-            if more and sum(1 for it in more if it.date) * 2 >= len(more):
-                merged.extend(more)
+            more = [row for row in (_read_row(r) for r in _children(sibling)) if row]
+            if more and sum(1 for row in more if row.date or row.month_day) * 2 >= len(more):
+                merged.extend((row, sibling) for row in more)
     resolved = (
-        ListingItem(it.title, absolute(base, it.url), it.date)
-        for it in merged
-        if it.date or len(it.title) >= 6
+        ListingItem(row.title, absolute(base, row.href), _date_of(row, box, years))
+        for row, box in merged
+        if row.date or row.month_day or len(row.title) >= 6
     )
     unique = list({it.url: it for it in resolved}.values())
     link_chars = sum(len(compact(it.title)) for it in unique)
     return Listing(tuple(unique), link_chars, container)
-
-
-_CREATE_PAGE = re.compile(r"createPageHTML\(\s*([^)]*?)\s*\)")
-_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([^,]+?))\s*(?:,|$)""")
-
-
-def _args(raw: str) -> list[str]:
-    return [next(g for g in m.groups() if g is not None) for m in _ARG.finditer(raw) if m.group(0)]
-
-
-# A page count comes from the page: never trust it with memory.
-MAX_NEXT_PAGES = 500
-# `var countPage = 3` and `var totalPage = 6, currentPage = 1`.
-_JS_NUMBER = re.compile(r"(?:\bvar|\blet|\bconst|,)\s*(\w+)\s*=\s*(\d+)\b")
-# A pager script that builds page URLs itself: "index_" + n + ".html", with the page
-# count and the current page in variables.
-_JS_TEMPLATE = re.compile(r"""["']([\w-]+_)["']\s*\+\s*\w+\s*\+\s*["'](\.s?html?)["']""")
-_VARIABLES_BEFORE = 4000
-_JS_TOTAL = ("totalPage", "pageCount", "countPage", "totalPages", "pageTotal", "pages")
-_JS_CURRENT = ("currentPage", "curPage", "pageIndex", "pageNo", "nowPage", "page")
-
-
-_SELECT = re.compile(r"<select\b[^>]*>(.*?)</select>", re.I | re.S)
-_OPTION = re.compile(r"""<option\b([^>]*)>""", re.I)
-_OPTION_VALUE = re.compile(r"""\bvalue\s*=\s*["']([^"']+\.s?html?)["']""", re.I)
-
-
-def select_next_pages(html: str, base: str | None) -> list[str]:
-    """A page-jump <select> (第2页 …): the option pages after the selected one."""
-    if "<select" not in html and "<SELECT" not in html:
-        return []
-    out: list[str] = []
-    for block in _SELECT.finditer(html):
-        options = _OPTION.findall(block.group(1))
-        values = [_OPTION_VALUE.search(o) for o in options]
-        pages = [v.group(1) for v in values if v is not None]
-        if len(pages) < 2 or len(pages) != len(options):
-            continue  # not a pager: some option is no page
-        current = next((i for i, o in enumerate(options) if "selected" in o.lower()), 0)
-        for page in pages[current + 1 : current + 1 + MAX_NEXT_PAGES]:
-            out.append(urljoin(base, page) if base else page)
-    return out
-
-
-def js_next_pages(script: str, base: str | None) -> list[str]:
-    """Pages after the current one, from TRS `createPageHTML(...)` calls, or from a pager
-    script that builds "index_" + n + ".html" itself (1-based n, count in a variable).
-
-    Two forms: createPageHTML(pages, current_from_0, prefix, ext), where page k ≥ 1 is
-    prefix_k.ext; and createPageHTML(container, pages, current_from_1, prefix, ext,
-    records), where page n ≥ 2 is prefix_n.ext. Numbers may be given as variables
-    (`var countPage = 3`), as the stock TRS template does.
-    """
-    calls = list(_CREATE_PAGE.finditer(script)) if "createPageHTML" in script else []
-    template = _JS_TEMPLATE.search(script) if "_" in script else None
-    if not calls and not template:
-        return []
-    # The variables a pager uses are declared just before it: read that stretch only.
-    anchor = calls[0].start() if calls else template.start() if template else 0
-    variables: dict[str, str] = {}
-    for name, value in _JS_NUMBER.findall(script, max(0, anchor - _VARIABLES_BEFORE), anchor):
-        variables.setdefault(name, value)
-    out: list[str] = []
-    if template and not calls:
-        total = next((int(variables[v]) for v in _JS_TOTAL if v in variables), 0)
-        current = next((int(variables[v]) for v in _JS_CURRENT if v in variables), 1)
-        prefix, ext = template.groups()
-        for n in range(current + 1, min(total, current + MAX_NEXT_PAGES) + 1):
-            out.append(urljoin(base, f"{prefix}{n}{ext}") if base else f"{prefix}{n}{ext}")
-    for m in calls:
-        args = [variables.get(a.strip(), a.strip()) for a in _args(m.group(1))]
-        try:
-            if len(args) >= 4 and args[0].isdigit():
-                pages, current, prefix, ext = int(args[0]), int(args[1]), args[2], args[3]
-                numbers = range(current + 1, min(pages, current + 1 + MAX_NEXT_PAGES))
-            elif len(args) >= 5 and args[1].isdigit():
-                pages, current, prefix, ext = int(args[1]), int(args[2]), args[3], args[4]
-                numbers = range(current + 1, min(pages, current + MAX_NEXT_PAGES) + 1)
-            else:
-                continue
-        except ValueError:
-            continue
-        for k in numbers:
-            name = f"{prefix}_{k}.{ext}"
-            out.append(urljoin(base, name) if base else name)
-    return out

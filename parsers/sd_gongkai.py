@@ -14,7 +14,7 @@ import re
 from urllib.parse import urljoin
 
 from parsers.generic import Rules, extract
-from parsers.listing import MAX_NEXT_PAGES
+from parsers.pagers import MAX_NEXT_PAGES
 from parsers.records import Expect, Page
 from parsers.registry import register
 

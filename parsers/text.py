@@ -125,5 +125,98 @@ def find_date(text: str) -> str | None:
     return None
 
 
+def without_dates(text: str) -> str:
+    """`text` less its dates: what a list row says besides its link."""
+    return _DATE.sub("", text)
+
+
 def has_date(text: str) -> bool:
     return bool(_DATE.search(text) or _DATE_COMPACT.search(text))
+
+
+# A list row's date printed without its year (11-20, 06/02, 6月2日): zero-padded when
+# written with a separator, so that 1.5 or 3-4 in a cell is no date.
+_MONTH_DAY = re.compile(r"(\d{2})\s*[-/.]\s*(\d{2})|(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_MONTH_DAY_WHOLE = re.compile(rf"^[\[【(（]?\s*(?:{_MONTH_DAY.pattern})\s*[\]】)）]?$")
+_MONTH_DAY_NEAR = re.compile(rf"(?<![\d\-/.])(?:{_MONTH_DAY.pattern})(?![\d\-/.])")
+
+
+def month_day(text: str) -> tuple[int, int] | None:
+    """(month, day) when the whole of `text` is a year-less date, maybe in brackets."""
+    m = _MONTH_DAY_WHOLE.match(text.strip())
+    if m is None:
+        return None
+    month, day = (int(g) for g in m.groups() if g is not None)
+    return (month, day) if 1 <= month <= 12 and 1 <= day <= 31 else None
+
+
+def may_hold_month_day(text: str) -> bool:
+    """A cheap test before looking for a year-less date in a row's pieces."""
+    return bool(_MONTH_DAY_NEAR.search(text))
+
+
+# The storage path of a notice: /art/2026/6/3/…, /202606/t20260603_…, /2026/11-26/….
+_URL_DATE = re.compile(
+    r"(?<![0-9])((?:19|20)\d{2})(?:[-_/]?(0[1-9]|1[0-2]|[1-9](?=/))"
+    r"(?:[-_/]?(0[1-9]|[12]\d|3[01]|[1-9](?=/)))?)?(?=[/_.-]|$)"
+)
+
+
+def with_year(month: int, day: int, url_path: str) -> str | None:
+    """A year-less date completed with the year in the notice's URL path; across a year
+    end when the URL's month says so (printed 12-31, stored under /2027/1/2/)."""
+    m = _URL_DATE.search(url_path)
+    if m is None:
+        return None
+    year = int(m.group(1))
+    stored_month = int(m.group(2) or 0)
+    if month == 12 and stored_month == 1:
+        year -= 1
+    elif month == 1 and stored_month == 12:
+        year += 1
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+# A date a list writes into the link text: 关于……的通知[2025-12-18], ……（2025-11-03）.
+_FULL_DATE = r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+_DATE_AT_END = re.compile(
+    rf"\s*(?:[\[【(（]\s*({_FULL_DATE})\s*[\]】)）]|(?<![\d\w])((?:19|20)\d{{2}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}))$"
+)
+_DATE_AT_START = re.compile(
+    rf"^(?:[\[【(（]\s*({_FULL_DATE})\s*[\]】)）]|((?:19|20)\d{{2}}[-/.]\d{{1,2}}[-/.]\d{{1,2}})(?![\d]))\s*"
+)
+# Badges a list puts on a row: pinned, new, hot. Bracketed anywhere at either end; bare
+# only 置顶, which begins no title.
+_BADGE_WORDS = r"置顶|顶|new|hot|新|热|荐|推荐|最新|热门|头条"
+_BADGE_AT_START = re.compile(rf"^\s*(?:[\[【(（]\s*(?:{_BADGE_WORDS})\s*[\]】)）]|置顶)\s*", re.I)
+_BADGE_AT_END = re.compile(rf"\s*[\[【(（]\s*(?:{_BADGE_WORDS})\s*[\]】)）]\s*$", re.I)
+_BADGE = re.compile(rf"^[\[【(（]?\s*(?:{_BADGE_WORDS})\s*[\]】)）]?$", re.I)
+
+
+_MAY_HAVE_AFFIX = re.compile(r"[\[【(（\]】)）\d]")
+
+
+def is_badge(text: str) -> bool:
+    """A piece of a row that only marks it: 置顶, [new], 热 …"""
+    return bool(_BADGE.match(text.strip()))
+
+
+def split_title(text: str) -> tuple[str, str | None]:
+    """A link text without the badges and the date written at its ends, and that date.
+    Other brackets stay: （第3号）, （试行）, （9月20日—10月10日）."""
+    if not text or not (_MAY_HAVE_AFFIX.search(text[:1] + text[-1:]) or "置顶" in text):
+        return text, None
+    date: str | None = None
+    for _ in range(3):  # a badge, a date and a badge, in any order
+        before = text
+        text = _BADGE_AT_START.sub("", _BADGE_AT_END.sub("", text))
+        for pattern in (_DATE_AT_END, _DATE_AT_START):
+            m = pattern.search(text)
+            if m is not None and len(text) - len(m.group(0)) >= 4:
+                found = find_date(m.group(1) or m.group(2))
+                if found is not None:
+                    date = date or found
+                    text = text[: m.start()] + text[m.end() :]
+        if text == before:
+            break
+    return text.strip(), date

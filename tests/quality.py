@@ -6,7 +6,9 @@
 Corpus: the five seed dumps (tests/golden/seeds), the reconstructed site fixtures
 (tests/fixtures/<parser>/) and the facts about the real pages in ../shared/realpages
 (tests/golden/realpages). Body quality is character-level F1 (bag of characters,
-whitespace ignored), the measure the held-out evaluation uses.
+whitespace ignored), the measure the held-out evaluation uses. Listings are scored
+as cleaned by themselves and with the crawler's hint (`items_f1_hinted`); `listing_kind`
+is the share of listing pages classified as listings without the hint.
 """
 
 from __future__ import annotations
@@ -87,6 +89,10 @@ class Scores:
     titles: list[bool] = field(default_factory=list)
     meta: list[bool] = field(default_factory=list)
     items: list[float] = field(default_factory=list)
+    # Listings cleaned with the crawler's hint (expect="listing"), and whether each
+    # listing is classified as one without it.
+    items_hinted: list[float] = field(default_factory=list)
+    listing_kind: list[bool] = field(default_factory=list)
     facts: list[bool] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -94,6 +100,9 @@ class Scores:
         if expected["kind"] == "listing":
             self.items.append(items_f1(got.get("items", []), expected["items"]))
             self.facts.append(got.get("next_pages") == expected["next_pages"])
+            self.listing_kind.append(got["kind"] == "listing")
+            if got["kind"] != "listing":
+                self.failures.append(f"{name}: classified as {got['kind']}")
             return
         self.body_f1.append(char_f1(got.get("body", ""), expected["body"]))
         self.titles.append(got.get("title") == expected["title"])
@@ -117,6 +126,8 @@ class Scores:
             "meta_exact": mean(self.meta),
             "items_f1": mean(self.items),
             "facts_pass": mean(self.facts),
+            "items_f1_hinted": mean(self.items_hinted),
+            "listing_kind": mean(self.listing_kind),
         }
 
 
@@ -142,14 +153,20 @@ def score_corpus() -> Scores:
         if source is None:
             continue
         expected = json.loads(expected_path.read_text())
-        got = clean_bytes(source.read_bytes(), expected["url"], parser=expected["parser"]).to_json()
+        data, parser = source.read_bytes(), expected["parser"]
+        got = clean_bytes(data, expected["url"], parser=parser).to_json()
         scores.add_golden(f"{expected_path.parent.name}/{expected_path.stem}", expected, got)
+        if expected["kind"] == "listing":
+            hinted = clean_bytes(data, expected["url"], parser=parser, expect="listing")
+            scores.items_hinted.append(items_f1(hinted.to_json()["items"], expected["items"]))
     for facts_path in sorted((GOLDEN / "realpages").glob("*.json")):
         facts = json.loads(facts_path.read_text())
         source = REALPAGES / facts["file"]
         if not source.exists():
             continue
         got = clean_bytes(source.read_bytes(), facts["url"]).to_json()
+        if facts["kind"] == "listing":
+            scores.listing_kind.append(got["kind"] == "listing")
         for check, ok in realpage_checks(facts, got).items():
             scores.facts.append(ok)
             if not ok:

@@ -1,10 +1,12 @@
 """Golden files: every parser against pages whose right output is written down.
 
 - tests/fixtures/<parser>/<case>.html (or .json.txt) beside <case>.json: the whole
-  expected output of `govwatch clean --url URL --parser NAME`.
+  expected output of `govwatch clean --url URL --parser NAME`; a listing's rows and
+  next pages also with `--kind listing` (the crawler's hint).
 - tests/golden/seeds/<stem>.json: the expected output for ../shared/seeds/<stem>.txt.
 - tests/golden/realpages/<stem>.json: short facts about ../shared/realpages/<file>,
-  read in place (never copied); those cases skip when the folder is absent.
+  read in place (never copied), listings also with the hint; those cases skip when
+  the folder is absent.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from parsers import clean, clean_bytes
+from parsers.records import Expect
 from tests.conftest import FIXTURES, GOLDEN, REALPAGES, SEEDS
 from tests.quality import realpage_checks
 
@@ -37,6 +40,28 @@ def test_fixture(source: Path, expected: Path) -> None:
     want = json.loads(expected.read_text(encoding="utf-8"))
     got = clean_bytes(source.read_bytes(), want["url"], parser=want["parser"]).to_json()
     assert got == want
+
+
+def _listing_cases() -> list[Any]:
+    return [
+        case
+        for case in _fixture_cases()
+        if json.loads(case.values[1].read_text(encoding="utf-8"))["kind"] == "listing"
+    ]
+
+
+@pytest.mark.parametrize(("source", "expected"), _listing_cases())
+def test_listing_fixture_with_crawl_hint(source: Path, expected: Path) -> None:
+    """A page the crawler reaches as a listing gives the same rows and pages with the hint."""
+    want = json.loads(expected.read_text(encoding="utf-8"))
+    got = clean_bytes(
+        source.read_bytes(), want["url"], parser=want["parser"], expect="listing"
+    ).to_json()
+    assert (got["kind"], got["items"], got["next_pages"]) == (
+        "listing",
+        want["items"],
+        want["next_pages"],
+    )
 
 
 def _seed_cases() -> list[Any]:
@@ -63,6 +88,9 @@ def test_real_page(facts_path: Path) -> None:
     source = REALPAGES / facts["file"]
     if not source.exists():
         pytest.skip(f"{source} is absent (../shared/realpages not beside the repo)")
-    got = clean_bytes(source.read_bytes(), facts["url"]).to_json()
-    failed = [name for name, ok in realpage_checks(facts, got).items() if not ok]
-    assert not failed, f"{facts['file']}: {failed}\n{json.dumps(got, ensure_ascii=False)[:3000]}"
+    hints: tuple[Expect, ...] = (None, "listing") if facts["kind"] == "listing" else (None,)
+    for expect in hints:
+        got = clean_bytes(source.read_bytes(), facts["url"], expect=expect).to_json()
+        failed = [name for name, ok in realpage_checks(facts, got).items() if not ok]
+        dump = json.dumps(got, ensure_ascii=False)[:3000]
+        assert not failed, f"{facts['file']} (expect={expect}): {failed}\n{dump}"

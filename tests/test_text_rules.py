@@ -1,7 +1,15 @@
 import pytest
 
 from parsers.meta import MetaBuilder, add_pairs, read_meta_line
-from parsers.text import find_date, is_chrome, squash, strip_qr_tail
+from parsers.text import (
+    find_date,
+    is_chrome,
+    month_day,
+    split_title,
+    squash,
+    strip_qr_tail,
+    with_year,
+)
 
 CHROME = [
     "字号：〖 大 中 小 〗",
@@ -84,6 +92,66 @@ def test_squash_joins_source_line_breaks_between_chinese() -> None:
 )
 def test_find_date(text: str, date: str | None) -> None:
     assert find_date(text) == date
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "date"),
+    [
+        ("关于做好冬季防火工作的通知[2025-12-18]", "关于做好冬季防火工作的通知", "2025-12-18"),
+        ("关于做好冬季防火工作的通知 （2025-11-03）", "关于做好冬季防火工作的通知", "2025-11-03"),
+        ("品种审定公告（第3号）(2025-11-06)", "品种审定公告（第3号）", "2025-11-06"),
+        ("【2025年11月6日】品种审定公告", "品种审定公告", "2025-11-06"),
+        ("2025-11-06 品种审定公告", "品种审定公告", "2025-11-06"),
+        ("[置顶]为民办实事项目征集公告", "为民办实事项目征集公告", None),
+        ("置顶 为民办实事项目征集公告【new】", "为民办实事项目征集公告", None),
+        (
+            "关于开展丰收节活动（9月20日—10月10日）的通知",
+            "关于开展丰收节活动（9月20日—10月10日）的通知",
+            None,
+        ),
+        ("办法（试行）", "办法（试行）", None),
+        ("新时代文明实践中心名单", "新时代文明实践中心名单", None),
+        ("关于2026年12月1日起实施限行措施的通告", "关于2026年12月1日起实施限行措施的通告", None),
+        ("通知[2025-12-18]", "通知[2025-12-18]", None),
+    ],
+)
+def test_split_title(text: str, title: str, date: str | None) -> None:
+    assert split_title(text) == (title, date)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("11-20", (11, 20)),
+        ("[06-02]", (6, 2)),
+        ("6月2日", (6, 2)),
+        ("11/20", (11, 20)),
+        ("1.5", None),
+        ("3-4", None),
+        ("13-01", None),
+        ("0557-3021486", None),
+        ("2025-11-20", None),
+        ("发布 11-20", None),
+    ],
+)
+def test_month_day_is_a_whole_year_less_date(text: str, expected: tuple[int, int] | None) -> None:
+    assert month_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("month_day_", "path", "date"),
+    [
+        ((6, 2), "/art/2026/6/3/art_1229421816_59138846.html", "2026-06-02"),
+        ((11, 20), "/gk/tz/202611/t20261120_550731.shtml", "2026-11-20"),
+        ((11, 26), "/2026/11-26/3187452.html", "2026-11-26"),
+        ((12, 31), "/art/2027/1/2/art_1_2.html", "2026-12-31"),
+        ((1, 2), "/202512/t20251231_1.html", "2026-01-02"),
+        ((11, 20), "/public/6592101/171902614.html", None),
+        ((11, 20), "/content_2018123.html", None),
+    ],
+)
+def test_year_from_the_notice_url(month_day_: tuple[int, int], path: str, date: str | None) -> None:
+    assert with_year(*month_day_, path) == date
 
 
 def _meta(*lines: str) -> dict[str, str]:

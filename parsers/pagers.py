@@ -1,0 +1,222 @@
+"""Pagers: the further pages of a listing, from page links, page-jump <select>s and
+paging scripts (TRS createPageHTML, layui laypage, hand-written "index_" + n + ".html").
+
+Every reader gives the pages after the current one, in page order, as absolute URLs
+when a base URL is known.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from parsers.html import absolute, is_fetchable
+from parsers.text import compact
+
+# A page count comes from the page: never trust it with memory.
+MAX_NEXT_PAGES = 500
+
+_PAGER_WORDS = {"上一页", "下一页", "首页", "尾页", "末页", "上页", "下页", "前一页", "后一页"}
+_PAGER_CALLS = ("createPageHTML(", "createPageNav(", "laypage.render(")
+# 共5页, 当前第3/3页, 1/4页: a pager's own count, even with every link gone.
+_PAGE_COUNT_TEXT = re.compile(r"[共/]\s*\d+\s*页")
+
+
+def has_pager(tree: LexborHTMLParser, html: str) -> bool:
+    """A column pager (not 上一篇/下一篇): page links, a page count, or a paging script."""
+    if any(call in html for call in _PAGER_CALLS):
+        return True
+    words = {compact(a.text(deep=True, separator="")) for a in tree.css("a")}
+    if len(words & _PAGER_WORDS) >= 2:
+        return True
+    body = tree.body
+    return body is not None and bool(_PAGE_COUNT_TEXT.search(body.text(deep=True)))
+
+
+# --- page links -----------------------------------------------------------
+
+_NEXT_WORDS = set("下一页 下页 后页 下一页> 下一页>> > >> » › next Next".split())
+_LAST_WORDS = set("尾页 末页 最后一页 尾页>> 末页>>".split())
+_NUMBERED_URL = re.compile(r"^(.*[_/-])(\d+)(\.s?html?)$")
+_CURRENT = re.compile(r"cur|active|on\b|select|now", re.I)
+
+
+def _later_numbered(pager: LexborNode, url: str | None) -> list[str]:
+    """Page-number links of a pager that come after the current page (shown unlinked or
+    marked current), in page order: the crawler can then go on past one 下一页."""
+    numbered: list[tuple[int, str]] = []
+    current = 1
+    for node in pager.iter():
+        text = compact(node.text(deep=True, separator=""))
+        if not text.isdigit():
+            continue
+        href = node.attributes.get("href") or "" if node.tag == "a" else ""
+        marked = _CURRENT.search(node.attributes.get("class") or "")
+        if node.tag != "a" or marked or not is_fetchable(href):
+            current = int(text)
+        else:
+            numbered.append((int(text), absolute(url, href)))
+    return [link for number, link in sorted(numbered) if number > current]
+
+
+def _fill_range(first: str, last: str) -> list[str]:
+    """index_1.html … index_4.html between a 下一页 and a 尾页 link of one numbering."""
+    a, b = _NUMBERED_URL.match(first), _NUMBERED_URL.match(last)
+    if not a or not b or (a.group(1), a.group(3)) != (b.group(1), b.group(3)):
+        return []
+    lo, hi = int(a.group(2)), int(b.group(2))
+    if not 0 < hi - lo <= 1000:
+        return []
+    return [f"{a.group(1)}{n}{a.group(3)}" for n in range(lo, hi + 1)]
+
+
+def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[str]:
+    """下一页 links, the later page numbers of their pager (up to its 尾页), and pages
+    named only in JavaScript paging calls or page-jump <select>s."""
+    found: list[str] = []
+    nexts: list[str] = []
+    lasts: list[str] = []
+    for a in tree.css("a[href]"):
+        word = compact(a.text(deep=True, separator=""))
+        href = a.attributes.get("href") or ""
+        if not is_fetchable(href):
+            continue
+        if word in _LAST_WORDS:
+            lasts.append(absolute(url, href))
+        if word not in _NEXT_WORDS:
+            continue
+        nexts.append(absolute(url, href))
+        found.append(nexts[-1])
+        if a.parent is not None:
+            found.extend(_later_numbered(a.parent, url))
+    if nexts and lasts:
+        found.extend(_fill_range(nexts[0], lasts[0]))
+    found.extend(js_next_pages(html, url))
+    found.extend(select_next_pages(html, url))
+    return list(dict.fromkeys(u for u in found if u != url))
+
+
+# --- page-jump <select> ---------------------------------------------------
+
+_SELECT = re.compile(r"<select\b[^>]*>(.*?)</select>", re.I | re.S)
+_OPTION = re.compile(r"""<option\b([^>]*)>""", re.I)
+_OPTION_VALUE = re.compile(r"""\bvalue\s*=\s*["']([^"']+\.s?html?)["']""", re.I)
+
+
+def select_next_pages(html: str, base: str | None) -> list[str]:
+    """A page-jump <select> (第2页 …): the option pages after the selected one."""
+    if "<select" not in html and "<SELECT" not in html:
+        return []
+    out: list[str] = []
+    for block in _SELECT.finditer(html):
+        options = _OPTION.findall(block.group(1))
+        values = [_OPTION_VALUE.search(o) for o in options]
+        pages = [v.group(1) for v in values if v is not None]
+        if len(pages) < 2 or len(pages) != len(options):
+            continue  # not a pager: some option is no page
+        current = next((i for i, o in enumerate(options) if "selected" in o.lower()), 0)
+        for page in pages[current + 1 : current + 1 + MAX_NEXT_PAGES]:
+            out.append(urljoin(base, page) if base else page)
+    return out
+
+
+# --- paging scripts -------------------------------------------------------
+
+_CREATE_PAGE = re.compile(r"createPageHTML\(\s*([^)]*?)\s*\)")
+_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([^,]+?))\s*(?:,|$)""")
+# `var countPage = 3`, `totalPage = 6, currentPage = 1`, and object literals such as
+# laypage's `{count: 87, limit: 15, curr: 1}`.
+_JS_NUMBER = re.compile(
+    r"""(?:\bvar|\blet|\bconst|[,{;])\s*["']?(\w+)["']?\s*[:=]\s*["']?(\d+)\b"""
+)
+# A script that builds page URLs itself: "index_" + n + ".html", 'list-' + (page - 1) +
+# '.shtml', 'index_' + obj.curr + '.html'; the page number may carry an offset.
+_JS_TEMPLATE = re.compile(
+    r"""["']([\w./-]*[_-])["']\s*\+\s*\(?\s*[A-Za-z_$][\w$.]*\s*(?:([+-])\s*(\d)\s*)?\)?"""
+    r"""\s*\+\s*["'](\.s?html?)["']"""
+)
+# The same with the page number as the last query value: 'list.html?page=' + obj.curr.
+_JS_QUERY_TEMPLATE = re.compile(
+    r"""["']([\w./-]*\?(?:[\w-]+=[\w-]*&)*(?:[\w-]*page[\w-]*|pn|p|pg|curr?)=)["']"""
+    r"""\s*\+\s*\(?\s*[A-Za-z_$][\w$.]*\s*(?:([+-])\s*(\d)\s*)?\)?\s*(?![+\w])""",
+    re.I,
+)
+_VARIABLES_BEFORE = 4000
+_JS_PAGES = ("totalPage", "pageCount", "countPage", "totalPages", "pageTotal", "pages")
+_JS_RECORDS = ("count", "totalRecord", "totalCount", "recordCount", "totalRecords", "total")
+_JS_PER_PAGE = ("limit", "pageSize", "perPage", "perpage", "pagesize", "rows")
+_JS_CURRENT = ("currentPage", "curPage", "pageIndex", "pageNo", "nowPage", "curr", "page")
+
+
+def _args(raw: str) -> list[str]:
+    return [next(g for g in m.groups() if g is not None) for m in _ARG.finditer(raw) if m.group(0)]
+
+
+def _page_count(variables: dict[str, str]) -> int:
+    """The page count a paging script states, or works out as records / page size."""
+    pages = next((int(variables[v]) for v in _JS_PAGES if v in variables), 0)
+    if pages:
+        return pages
+    records = next((int(variables[v]) for v in _JS_RECORDS if v in variables), 0)
+    per_page = next((int(variables[v]) for v in _JS_PER_PAGE if v in variables), 0)
+    return math.ceil(records / per_page) if records and per_page else 0
+
+
+def _variables(script: str, anchor: int) -> dict[str, str]:
+    """Numbers a pager reads, declared just before it (the nearest declaration wins)."""
+    variables: dict[str, str] = {}
+    found = _JS_NUMBER.findall(script, max(0, anchor - _VARIABLES_BEFORE), anchor)
+    for name, value in reversed(found):
+        variables.setdefault(name, value)
+    return variables
+
+
+def js_next_pages(script: str, base: str | None) -> list[str]:
+    """Pages after the current one, from TRS `createPageHTML(...)` calls, or from a pager
+    script that builds "prefix_" + n + ".html" itself (count in a variable or a config
+    object, such as layui's `laypage.render({count, limit, curr, jump})`).
+
+    Two createPageHTML forms: createPageHTML(pages, current_from_0, prefix, ext), where
+    page k ≥ 1 is prefix_k.ext; and createPageHTML(container, pages, current_from_1,
+    prefix, ext, records), where page n ≥ 2 is prefix_n.ext. Numbers may be given as
+    variables (`var countPage = 3`), as the stock TRS template does.
+    """
+    calls = list(_CREATE_PAGE.finditer(script)) if "createPageHTML" in script else []
+    template = None
+    if "+" in script:
+        template = _JS_TEMPLATE.search(script) or _JS_QUERY_TEMPLATE.search(script)
+    if not calls and not template:
+        return []
+    anchor = calls[0].start() if calls else template.start() if template else 0
+    variables = _variables(script, anchor)
+
+    def resolve(name: str) -> str:
+        return urljoin(base, name) if base else name
+
+    out: list[str] = []
+    if template and not calls:
+        total = _page_count(variables)
+        current = next((int(variables[v]) for v in _JS_CURRENT if v in variables), 1)
+        prefix, sign, step, *rest = template.groups()
+        ext = rest[0] if rest else ""
+        offset = int(step or 0) * (-1 if sign == "-" else 1)
+        for n in range(current + 1, min(total, current + MAX_NEXT_PAGES) + 1):
+            out.append(resolve(f"{prefix}{n + offset}{ext}"))
+    for m in calls:
+        args = [variables.get(a.strip(), a.strip()) for a in _args(m.group(1))]
+        try:
+            if len(args) >= 4 and args[0].isdigit():
+                pages, current, prefix, ext = int(args[0]), int(args[1]), args[2], args[3]
+                numbers = range(current + 1, min(pages, current + 1 + MAX_NEXT_PAGES))
+            elif len(args) >= 5 and args[1].isdigit():
+                pages, current, prefix, ext = int(args[1]), int(args[2]), args[3], args[4]
+                numbers = range(current + 1, min(pages, current + MAX_NEXT_PAGES) + 1)
+            else:
+                continue
+        except ValueError:
+            continue
+        out.extend(resolve(f"{prefix}_{k}.{ext}") for k in numbers)
+    return out

@@ -1,0 +1,180 @@
+"""Listing rules on small pages built for one rule each: which list is the column, when a
+short list makes a page a listing, year-less dates, and paging written in JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers import clean
+from parsers.pagers import js_next_pages
+from parsers.records import Expect
+
+URL = "http://www.example.gov.cn/zwgk/tzgg/index_2.html"
+FOOTER = """<div class="foot"><p>主办：某某县人民政府办公室　承办：某某县大数据中心</p>
+<p>版权所有：某某县人民政府　网站标识码：1234560001　浙ICP备05000000号-1</p></div>"""
+
+
+def _row(href: str, title: str, date: str) -> str:
+    return f'<li><a href="{href}" title="{title}">{title}</a><span>{date}</span></li>'
+
+
+def _column(rows: list[str], pager: str) -> str:
+    return f'<div class="col-tit">通知公告</div><ul class="list">{"".join(rows)}</ul>{pager}'
+
+
+COLUMN_ROWS = [
+    _row(
+        "./202305/t20230512_1.html", "某某县农业农村局关于合作社申报省级示范社的公示", "2023-05-12"
+    ),
+    _row(
+        "./202303/t20230328_2.html",
+        "关于公布某某县2023年第一批县级重点建设项目的通知",
+        "2023-03-28",
+    ),
+    _row(
+        "./202212/t20221230_3.html",
+        "某某县人民政府关于元旦春节期间烟花爆竹禁放的通告",
+        "2022-12-30",
+    ),
+]
+SIDEBAR_ROWS = [
+    _row(
+        f"/xwzx/gzdt/202611/t202611{20 + i}_{i}.html",
+        f"某某县召开第{i}次冬季工作推进会议",
+        f"2026-11-{20 + i}",
+    )
+    for i in range(8)
+]
+LAST_PAGER = (
+    '<div class="fenye">共23条 当前第3/3页 <a href="index.html">首页</a> '
+    '<a href="index_1.html">上一页</a> <span>下一页</span></div>'
+)
+
+
+def _page(left: str, right: str) -> str:
+    return (
+        "<html><head><title>通知公告 - 某某县人民政府</title></head><body>"
+        f'<div class="wrap"><div class="l">{left}</div><div class="r">{right}</div></div>'
+        f"{FOOTER}</body></html>"
+    )
+
+
+SIDEBARS = {
+    "latest_heading": f'<div class="box"><div class="tit">最新发布</div><ul class="list">{"".join(SIDEBAR_ROWS)}</ul></div>',
+    "side_class": f'<div class="side-box"><ul class="list">{"".join(SIDEBAR_ROWS)}</ul></div>',
+    "neutral": f'<div class="box"><div class="tit">政务公开</div><ul class="list">{"".join(SIDEBAR_ROWS)}</ul></div>',
+}
+
+
+@pytest.mark.parametrize("expect", ["listing", None])
+@pytest.mark.parametrize("sidebar", sorted(SIDEBARS))
+def test_short_last_page_beats_a_longer_dated_sidebar(sidebar: str, expect: Expect) -> None:
+    page = clean(_page(SIDEBARS[sidebar], _column(COLUMN_ROWS, LAST_PAGER)), URL, expect=expect)
+    assert page.kind == "listing"
+    assert [i.url.rsplit("/", 1)[-1] for i in page.items] == [
+        "t20230512_1.html",
+        "t20230328_2.html",
+        "t20221230_3.html",
+    ]
+    assert page.next_pages == ()
+
+
+def test_a_new_column_of_one_notice_is_a_listing_without_the_hint() -> None:
+    html = _page(
+        '<ul class="menu"><li><a href="../zcwj/">政策文件</a></li></ul>',
+        _column(COLUMN_ROWS[:1], ""),
+    )
+    page = clean(html, URL)
+    assert page.kind == "listing"
+    assert [(i.title, i.date) for i in page.items] == [
+        ("某某县农业农村局关于合作社申报省级示范社的公示", "2023-05-12")
+    ]
+
+
+NOTICE = """<html><head><title>关于公布名单的公示 - 某某县人民政府</title></head><body>
+<div class="article"><h1>关于公布2026年第二批示范家庭农场名单的公示</h1>
+<div class="info">发布时间：2026-11-25 来源：县农业农村局</div>
+<div class="content"><p>现将名单予以公示，详见附件。</p>
+<p><a href="./P020261125.pdf">附件：名单.pdf</a></p></div></div>
+<div class="xgwz"><div class="tit">相关文章</div><ul>{rows}</ul></div>{footer}</body></html>"""
+
+
+def test_a_short_notice_with_a_related_list_stays_a_notice() -> None:
+    rows = "".join(SIDEBAR_ROWS[:2])
+    page = clean(NOTICE.format(rows=rows, footer=FOOTER), URL)
+    assert page.kind == "detail"
+    assert page.title == "关于公布2026年第二批示范家庭农场名单的公示"
+
+
+def test_year_less_dates_make_no_listing_on_a_notice_page() -> None:
+    # Rows dated 11-20 whose links carry no year: nothing says which year they are.
+    rows = "".join(
+        f'<li><a href="/content/{1000 + i}.html">某某县第{i}期工作简报发布</a><span>11-{10 + i}</span></li>'
+        for i in range(6)
+    )
+    page = clean(NOTICE.format(rows=rows, footer=FOOTER), URL)
+    assert page.kind == "detail"
+
+
+def test_year_header_dates_the_rows_below_it() -> None:
+    groups = "".join(
+        f'<h4>{year}年</h4><ul class="yl">'
+        + "".join(
+            f'<li><a href="/public/{year}{i}.html">某某市{year}年第{i}批预算公开情况</a><span>{12 - i:02d}-1{i}</span></li>'
+            for i in range(3)
+        )
+        + "</ul>"
+        for year in (2026, 2025)
+    )
+    page = clean(_page("", f'<div class="con">{groups}</div>{LAST_PAGER}'), URL)
+    assert page.kind == "listing"
+    assert [i.date for i in page.items] == [
+        "2026-12-10",
+        "2026-11-11",
+        "2026-10-12",
+        "2025-12-10",
+        "2025-11-11",
+        "2025-10-12",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("script", "pages"),
+    [
+        # layui laypage: ceil(count / limit) pages, the template in the jump callback.
+        (
+            "laypage.render({elem: 'pg', count: 87, limit: 15, curr: 1, jump: function (obj, first)"
+            " { if (!first) location.href = obj.curr == 1 ? 'index.html' : 'index_' + obj.curr + '.html'; }});",
+            [f"index_{n}.html" for n in range(2, 7)],
+        ),
+        # The same with the page number in the query string.
+        (
+            "laypage.render({count: 40, limit: 10, curr: 2, jump: function (o) {"
+            " location.href = 'list.html?pageNum=' + o.curr; }});",
+            ["list.html?pageNum=3", "list.html?pageNum=4"],
+        ),
+        # A 0-based file numbering written as (page - 1).
+        (
+            'var pageCount = 4; var currentPage = 2; function go(p) { location.href = "list_" + (p - 1) + ".shtml"; }',
+            ["list_2.shtml", "list_3.shtml"],
+        ),
+        # The known forms keep working.
+        (
+            'var countPage = 3; var currentPage = 0; createPageHTML(countPage, currentPage, "index", "shtml");',
+            ["index_1.shtml", "index_2.shtml"],
+        ),
+        (
+            "createPageHTML('page_div', 4, 1, 'index', 'shtml', 38);",
+            ["index_2.shtml", "index_3.shtml", "index_4.shtml"],
+        ),
+        (
+            'var totalPage = 3, currentPage = 1; var url = "index_" + n + ".html";',
+            ["index_2.html", "index_3.html"],
+        ),
+        # Not a pager: a search URL, however many records are around.
+        ("var total = 100, limit = 10; var u = 'search.do?q=' + keyword;", []),
+    ],
+)
+def test_javascript_pagers(script: str, pages: list[str]) -> None:
+    base = "http://www.example.gov.cn/zwgk/tzgg/"
+    assert js_next_pages(script, base) == [base + p for p in pages]
