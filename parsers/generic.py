@@ -31,7 +31,7 @@ from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells, read_meta
 from parsers.pagers import has_pager, next_page_links
 from parsers.records import Expect, ListingItem, Page
 from parsers.registry import register
-from parsers.text import compact, is_chrome, squash, without_dates
+from parsers.text import compact, date_count, is_chrome, squash, without_dates
 
 # Containers the big CMS families put the notice body in.
 CMS_CONTENT = (
@@ -491,6 +491,26 @@ _NOTICE_MARKS = re.compile(
 _NO_RUNNING_TEXT = 20
 
 
+_SUMMARY_ROWS = 3
+_LIST_SHARE = 0.7
+
+
+def _rows_of_text(content: LexborNode) -> bool:
+    """Wordy content that may be a list of dated rows with summaries: dates enough."""
+    return date_count(content.text(deep=True)) >= _SUMMARY_ROWS
+
+
+def _covers(container: LexborNode, content: LexborNode, total: int) -> bool:
+    """The list is (nearly) all of the content's text."""
+    if not (
+        container.mem_id == content.mem_id
+        or _inside(container, content)
+        or _inside(content, container)
+    ):
+        return False
+    return len(compact(container.text(deep=True, separator=""))) >= _LIST_SHARE * total
+
+
 def _quiet(content: LexborNode | None) -> bool:
     """No running text where the page's text concentrates: no notice on this page."""
     return content is None or _running_chars(content) < _NO_RUNNING_TEXT
@@ -523,11 +543,17 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
     total, links = _text_len(content) if content is not None else (0, 0)
     if expect is None and (total - links < _SURE_DETAIL_CHARS or links > total * 0.3):
         pager = has_pager(tree, html)
-        listing = find_listing(tree, url, 1 if pager else 5)
+        listing = find_listing(tree, url, 1 if pager else 5, paged=pager)
         if listing is None and not pager and _quiet(content):
             small = find_listing(tree, url, 1)
             listing = small if small is not None and _column_page(tree, small) else None
         if listing is not None and _is_listing(content, listing):
+            return _listing_page(tree, html, url, parser, listing.items)
+    elif expect is None and content is not None and _rows_of_text(content):
+        # Rows with a summary each make a list as wordy as a notice: the list is the page.
+        pager = has_pager(tree, html)
+        listing = find_listing(tree, url, 1 if pager else 5, paged=pager)
+        if listing is not None and _covers(listing.container, content, total):
             return _listing_page(tree, html, url, parser, listing.items)
     if scored and content is not None:
         content = _tighten(content)

@@ -24,10 +24,11 @@ from parsers.html import absolute, is_fetchable
 from parsers.records import ListingItem
 from parsers.text import (
     compact,
+    date_from_pieces,
     find_date,
     has_date,
     is_badge,
-    may_hold_month_day,
+    may_hold_partial_date,
     month_day,
     split_title,
     squash,
@@ -49,6 +50,9 @@ _ASIDE_HEADING = re.compile(r"最新|热点|热门|推荐|相关|排行|猜你|�
 _PAGER_NAMES = re.compile(r"page|fenye|pagination|pager", re.I)
 _PAGER_TEXT = re.compile(r"下一页|下页|尾页|末页|共\s*\d+\s*页")
 _HEADING_CHARS = 16
+# A card-like link wraps blocks: the title is its heading or its title-named block.
+_LINK_BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "div"}
+_TITLE_NAMES = re.compile(r"title|tit\b|bt\b|biaoti", re.I)
 # A year header above a group of rows: 2026年, 2025, 2024年度.
 _YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})年?度?$")
 
@@ -80,6 +84,18 @@ def _depth(node: LexborNode, row: LexborNode) -> int:
     return depth
 
 
+def _title_part(a: LexborNode) -> LexborNode:
+    """The part of a card-like link that holds the title: its heading, or its first
+    block with text, when the link wraps a title, a summary and a date."""
+    blocks = [c for c in a.iter() if c.tag in _LINK_BLOCKS and c.text(deep=True).strip()]
+    if len(blocks) < 2:
+        return a
+    for block in blocks:
+        if block.tag in ("h1", "h2", "h3", "h4", "h5", "h6") or _TITLE_NAMES.search(_names(block)):
+            return block
+    return blocks[0]
+
+
 def _link_text(a: LexborNode) -> tuple[str, str | None]:
     """A link's text less the pieces that only mark the row (置顶, new, hot) or date it,
     and the date such a piece held."""
@@ -87,12 +103,14 @@ def _link_text(a: LexborNode) -> tuple[str, str | None]:
         return squash(a.text(deep=True, separator="")), None
     parts: list[str] = []
     date: str | None = None
+    title = _title_part(a)
 
-    def walk(node: LexborNode) -> None:
+    def walk(node: LexborNode, inside: bool) -> None:
         nonlocal date
         for child in node.iter(include_text=True):
             if child.tag == "-text":
-                parts.append(child.text(deep=False))
+                if inside:
+                    parts.append(child.text(deep=False))
             elif child.is_element_node:
                 whole = squash(child.text(deep=True, separator=""))
                 if whole and is_badge(whole):
@@ -100,57 +118,60 @@ def _link_text(a: LexborNode) -> tuple[str, str | None]:
                 if whole and len(whole) <= 12 and find_date(whole):
                     date = date or find_date(whole)
                     continue
-                walk(child)
+                walk(child, inside or child.mem_id == title.mem_id)
 
-    walk(a)
+    walk(a, title.mem_id == a.mem_id)
     return squash("".join(parts)), date
 
 
-def _outside_month_day(row: LexborNode, link: LexborNode) -> tuple[int, int] | None:
-    """A year-less date that is the whole of one text piece of the row outside its link."""
+def _pieces_outside(row: LexborNode, link: LexborNode) -> list[str]:
+    """The row's text pieces that are not in its link."""
+    pieces = []
     for node in row.traverse(include_text=True):
         if node.tag != "-text":
             continue
-        found = month_day(node.text(deep=False))
-        if found is None:
+        text = node.text(deep=False).strip()
+        if not text:
             continue
         parent = node.parent
         while parent is not None and parent.mem_id not in (link.mem_id, row.mem_id):
             parent = parent.parent
         if parent is None or parent.mem_id != link.mem_id:
-            return found
-    return None
+            pieces.append(text)
+    return pieces
 
 
 def _read_row(node: LexborNode) -> _Row | None:
     """One row: its shallowest, then longest, link is the notice; the date is the one
-    printed outside the link, else the one written into the link text, else a
-    year-less one outside the link, else any date on the row."""
-    best: tuple[int, int, LexborNode, str, str | None] | None = None
+    printed outside the link, else the one written into the link text, else one printed
+    in pieces (a date box: 2025-12 over 18) or without its year outside the link, else
+    any date on the row."""
+    best: tuple[int, int, LexborNode, str, str | None, tuple[int, int] | None] | None = None
     links = node.css("a[href]")
     for a in links:
         href = a.attributes.get("href") or ""
         if not is_fetchable(href):
             continue
         raw, piece_date = _link_text(a)
-        text, text_date = split_title(raw)
+        text, text_date, text_short = split_title(raw)
         titled = split_title(squash(a.attributes.get("title") or ""))[0]
         name = titled if len(titled) >= len(text.rstrip(".…")) else text
         if len(name) < 4 or _MORE.match(name):
             continue
         rank = (-_depth(a, node) if len(links) > 1 else 0, len(name))
         if best is None or rank > best[:2]:
-            best = (rank[0], rank[1], a, name, text_date or piece_date)
+            best = (rank[0], rank[1], a, name, text_date or piece_date, text_short)
     if best is None:
         return None
-    a, title, link_date = best[2], best[3], best[4]
+    a, title, date, short = best[2], best[3], best[4], best[5]
     row_text = squash(node.text(deep=True, separator=" "))
     link_text = squash(a.text(deep=True, separator=" "))
     outside = row_text.replace(link_text, " ")
-    date = find_date(outside) or link_date
-    short = None
-    if date is None and may_hold_month_day(outside):
-        short = _outside_month_day(node, a)
+    date = find_date(outside) or date
+    if date is None and short is None and may_hold_partial_date(outside):
+        pieces = _pieces_outside(node, a)
+        date = date_from_pieces(pieces)
+        short = next((md for md in map(month_day, pieces) if md), None) if not date else None
     if date is None and short is None:
         date = find_date(row_text)
     href = (a.attributes.get("href") or "").strip()
@@ -297,22 +318,65 @@ def _weight(container: LexborNode, rows: list[_Row], base: str | None) -> float:
     return weight
 
 
+# Page furniture whose links are no notices, for lists without dates.
+_FURNITURE_NAMES = re.compile(
+    r"nav|menu|head|foot|top|banner|crumb|position|link|friend|yqlj|tool|share|search", re.I
+)
+_UNDATED_TITLE_CHARS = 8
+
+
+def _undated(root: LexborNode, base: str | None) -> Listing | None:
+    """A column that prints no dates: the list whose rows each hold one sentence-long link
+    (nav menus and link boxes hold short names), away from the page's furniture."""
+    best: tuple[float, LexborNode, list[_Row]] | None = None
+    for container in root.traverse():
+        if container.tag not in _CONTAINER_TAGS:
+            continue
+        rows = [r for r in _children(container) if 0 < len(r.css("a[href]")) <= 3]
+        if len(rows) < 2:
+            continue
+        read = [row for row in (_read_row(r) for r in rows) if row is not None]
+        long = [row for row in read if len(row.title) >= _UNDATED_TITLE_CHARS]
+        if len(long) < 2 or len(long) * 3 < len(rows) * 2:
+            continue
+        node: LexborNode | None = container
+        while node is not None and node.tag != "body":
+            if _FURNITURE_NAMES.search(_names(node)) or node.tag in ("nav", "header", "footer"):
+                break
+            node = node.parent
+        if node is not None and node.tag != "body":
+            continue
+        chars = sum(len(row.title) for row in long)
+        score = chars * _weight(container, long, base)
+        if best is None or score > best[0]:
+            best = (score, container, long)
+    if best is None:
+        return None
+    _, container, found = best
+    items = [ListingItem(row.title, absolute(base, row.href), None) for row in found]
+    unique = list({it.url: it for it in items}.values())
+    return Listing(tuple(unique), sum(len(compact(it.title)) for it in unique), container)
+
+
 def find_listing(
     tree: LexborHTMLParser,
     base: str | None,
     min_items: int = _MIN_ITEMS,
     *,
     expected: bool = False,
+    paged: bool = False,
 ) -> Listing | None:
     """The page's list of notices, or None when no container holds `min_items` dated rows
     (fewer are enough on a page with a pager: the last page of a column). Rows dated
-    without a year count when the year is known, or when the page is `expected` to be
-    a listing."""
+    without a year count when the year is known, or when the page is known to be a
+    column: `expected` to be a listing, or `paged`. An expected listing with no dated
+    rows at all is read as an undated list."""
     candidates: list[tuple[int, LexborNode, list[_Row]]] = []
     root = tree.body
     if root is None:
         return None
     years = _Years(root)
+    column = expected or paged
     for container in root.traverse():
         if container.tag not in _CONTAINER_TAGS:
             continue
@@ -324,7 +388,7 @@ def find_listing(
         rows = [
             r
             for r, t in zip(rows, texts, strict=True)
-            if (has_date(t) or may_hold_month_day(t)) and r.css_first("a[href]")
+            if (has_date(t) or may_hold_partial_date(t)) and r.css_first("a[href]")
         ]
         if len(rows) < min_items:
             continue
@@ -332,12 +396,12 @@ def find_listing(
         dated = sum(
             1
             for row in read
-            if row.date or (row.month_day and (expected or _date_of(row, container, years)))
+            if row.date or (row.month_day and (column or _date_of(row, container, years)))
         )
         if dated >= min_items:
             candidates.append((dated, container, read))
     if not candidates:
-        return None
+        return _undated(root, base) if expected else None
     # Sections of one list (several <ul> of five under one parent) count together, so
     # they outweigh a longer sidebar list.
     groups: dict[tuple[int, tuple[str | None, str]], int] = {}

@@ -40,7 +40,8 @@ def has_pager(tree: LexborHTMLParser, html: str) -> bool:
 
 _NEXT_WORDS = set("下一页 下页 后页 下一页> 下一页>> > >> » › next Next".split())
 _LAST_WORDS = set("尾页 末页 最后一页 尾页>> 末页>>".split())
-_NUMBERED_URL = re.compile(r"^(.*[_/-])(\d+)(\.s?html?)$")
+# The page number is a URL's last number: index_3.html, list/3.shtml, ?pageNum=3.
+_NUMBERED_URL = re.compile(r"^(.*[_/=-])(\d+)(\.s?html?|\.jsp|\.aspx?|\.php|)$")
 _CURRENT = re.compile(r"cur|active|on\b|select|now", re.I)
 
 
@@ -63,7 +64,8 @@ def _later_numbered(pager: LexborNode, url: str | None) -> list[str]:
 
 
 def _fill_range(first: str, last: str) -> list[str]:
-    """index_1.html … index_4.html between a 下一页 and a 尾页 link of one numbering."""
+    """index_1.html … index_4.html (or ?page=2 … ?page=4) between a 下一页 and a 尾页
+    link of one numbering."""
     a, b = _NUMBERED_URL.match(first), _NUMBERED_URL.match(last)
     if not a or not b or (a.group(1), a.group(3)) != (b.group(1), b.group(3)):
         return []

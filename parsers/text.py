@@ -125,6 +125,10 @@ def find_date(text: str) -> str | None:
     return None
 
 
+def date_count(text: str) -> int:
+    return len(_DATE.findall(text))
+
+
 def without_dates(text: str) -> str:
     """`text` less its dates: what a list row says besides its link."""
     return _DATE.sub("", text)
@@ -141,6 +145,12 @@ _MONTH_DAY_WHOLE = re.compile(rf"^[\[【(（]?\s*(?:{_MONTH_DAY.pattern})\s*[\]�
 _MONTH_DAY_NEAR = re.compile(rf"(?<![\d\-/.])(?:{_MONTH_DAY.pattern})(?![\d\-/.])")
 
 
+_YEAR_MONTH = re.compile(r"^((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_YEAR_MONTH_NEAR = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}")
+_YEAR = re.compile(r"^((?:19|20)\d{2})\s*年?$")
+_DAY = re.compile(r"^(\d{1,2})\s*日?$")
+
+
 def month_day(text: str) -> tuple[int, int] | None:
     """(month, day) when the whole of `text` is a year-less date, maybe in brackets."""
     m = _MONTH_DAY_WHOLE.match(text.strip())
@@ -150,9 +160,30 @@ def month_day(text: str) -> tuple[int, int] | None:
     return (month, day) if 1 <= month <= 12 and 1 <= day <= 31 else None
 
 
-def may_hold_month_day(text: str) -> bool:
-    """A cheap test before looking for a year-less date in a row's pieces."""
-    return bool(_MONTH_DAY_NEAR.search(text))
+def may_hold_partial_date(text: str) -> bool:
+    """A cheap test before looking for a date in a row's pieces: a year-less date, or a
+    year and month printed apart from the day."""
+    return bool(_MONTH_DAY_NEAR.search(text) or _YEAR_MONTH_NEAR.search(text))
+
+
+def date_from_pieces(pieces: list[str]) -> str | None:
+    """A date a date box prints in two pieces: 2025-12 and 18, or 2025 and 12-18."""
+    year_month = day = year = md = None
+    for piece in pieces:
+        text = piece.strip()
+        if (m := _YEAR_MONTH.match(text)) is not None:
+            year_month = year_month or (int(m.group(1)), int(m.group(2)))
+        elif (m := _YEAR.match(text)) is not None:
+            year = year or int(m.group(1))
+        elif (m := _DAY.match(text)) is not None:
+            day = day or int(m.group(1))
+        elif (found := month_day(text)) is not None:
+            md = md or found
+    if year_month and day:
+        return find_date(f"{year_month[0]}-{year_month[1]}-{day}")
+    if year and md:
+        return find_date(f"{year}-{md[0]}-{md[1]}")
+    return None
 
 
 # The storage path of a notice: /art/2026/6/3/…, /202606/t20260603_…, /2026/11-26/….
@@ -193,6 +224,7 @@ _BADGE_AT_END = re.compile(rf"\s*[\[【(（]\s*(?:{_BADGE_WORDS})\s*[\]】)）]\
 _BADGE = re.compile(rf"^[\[【(（]?\s*(?:{_BADGE_WORDS})\s*[\]】)）]?$", re.I)
 
 
+_MONTH_DAY_AT_END = re.compile(r"\s*[\[【(（]\s*(\d{2}[-/.]\d{2})\s*[\]】)）]\s*$")
 _MAY_HAVE_AFFIX = re.compile(r"[\[【(（\]】)）\d]")
 
 
@@ -201,11 +233,18 @@ def is_badge(text: str) -> bool:
     return bool(_BADGE.match(text.strip()))
 
 
-def split_title(text: str) -> tuple[str, str | None]:
-    """A link text without the badges and the date written at its ends, and that date.
-    Other brackets stay: （第3号）, （试行）, （9月20日—10月10日）."""
+def split_title(text: str) -> tuple[str, str | None, tuple[int, int] | None]:
+    """A link text without the badges and the date written at its ends, and that date
+    (or a year-less one in brackets at its end, [12-18]). Other brackets stay: （第3号）,
+    （试行）, （9月20日—10月10日）."""
     if not text or not (_MAY_HAVE_AFFIX.search(text[:1] + text[-1:]) or "置顶" in text):
-        return text, None
+        return text, None, None
+    short: tuple[int, int] | None = None
+    m = _MONTH_DAY_AT_END.search(text)
+    if m is not None and m.start() >= 4:
+        short = month_day(m.group(1))
+        if short is not None:
+            text = text[: m.start()]
     date: str | None = None
     for _ in range(3):  # a badge, a date and a badge, in any order
         before = text
@@ -219,4 +258,4 @@ def split_title(text: str) -> tuple[str, str | None]:
                     text = text[: m.start()] + text[m.end() :]
         if text == before:
             break
-    return text.strip(), date
+    return text.strip(), date, short

@@ -178,3 +178,79 @@ def test_year_header_dates_the_rows_below_it() -> None:
 def test_javascript_pagers(script: str, pages: list[str]) -> None:
     base = "http://www.example.gov.cn/zwgk/tzgg/"
     assert js_next_pages(script, base) == [base + p for p in pages]
+
+
+def test_date_box_and_card_links() -> None:
+    # A date box prints the day apart from the year and month; the link wraps a heading,
+    # a summary and nothing else that is the title.
+    rows = "".join(
+        f'<li><div class="date"><span>{d}</span><p>2025-12</p></div>'
+        f'<a href="./202512/t202512{d}_{d}.html"><h3>某某县关于第{d}项工作的通知</h3>'
+        f"<p>为进一步做好相关工作，现将有关事项通知如下……</p></a></li>"
+        for d in range(10, 16)
+    )
+    page = clean(f'<html><body><ul class="list">{rows}</ul></body></html>', URL)
+    assert page.kind == "listing"
+    assert [(i.title, i.date) for i in page.items][:2] == [
+        ("某某县关于第10项工作的通知", "2025-12-10"),
+        ("某某县关于第11项工作的通知", "2025-12-11"),
+    ]
+
+
+def test_year_less_date_in_brackets_at_the_end_of_the_link() -> None:
+    rows = "".join(
+        f'<li><a href="/art/2025/12/{d}/art_1_{d}.html">某某县关于第{d}项工作的通知[12-{d}]</a></li>'
+        for d in range(10, 16)
+    )
+    page = clean(f'<html><body><ul class="list">{rows}</ul></body></html>', URL)
+    assert [(i.title, i.date) for i in page.items][:1] == [
+        ("某某县关于第10项工作的通知", "2025-12-10")
+    ]
+
+
+def test_an_expected_listing_without_dates_is_read_from_its_sentence_long_links() -> None:
+    rows = "".join(
+        f'<li><a href="./202512/t2025121{d}_{d}.html">某某县人民政府关于第{d}批政策文件的通知</a></li>'
+        for d in range(4)
+    )
+    menu = "".join(f'<li><a href="/zwgk/c{d}/">栏目{d}</a></li>' for d in range(6))
+    links = "".join(
+        f'<li><a href="http://www.gov{d}.cn/">某某省某某厅门户网站{d}</a></li>' for d in range(4)
+    )
+    html = (
+        f'<html><body><div class="nav"><ul>{menu}</ul></div>'
+        f'<div class="main"><ul class="list">{rows}</ul></div>'
+        f'<div class="foot"><div class="yqlj"><ul>{links}</ul></div></div></body></html>'
+    )
+    page = clean(html, URL, expect="listing")
+    assert [(i.title[-10:], i.date) for i in page.items] == [
+        (f"第{d}批政策文件的通知", None) for d in range(4)
+    ]
+    assert clean(html, URL).kind == "detail"
+
+
+def test_rows_with_summaries_are_a_listing_though_wordy() -> None:
+    summary = (
+        "某某县召开全县安全生产工作会议，传达学习上级有关会议精神，分析研判当前安全生产形势，"
+        "安排部署下一阶段重点工作。"
+    )
+    rows = "".join(
+        f'<li><a href="./202512/t202512{d}_{d}.html">某某县召开第{d}次安全生产工作会议</a>'
+        f"<p>{summary}</p><span>2025-12-{d}</span></li>"
+        for d in range(10, 22)
+    )
+    html = f'<html><body><div class="list"><ul>{rows}</ul></div>{FOOTER}</body></html>'
+    page = clean(html, URL)
+    assert page.kind == "listing"
+    assert len(page.items) == 12
+
+
+def test_year_less_dates_on_a_paged_column_make_a_listing() -> None:
+    rows = "".join(
+        f'<li><a href="/content/{1000 + i}.html">某某县第{i}期工作简报发布</a><span>11-{10 + i}</span></li>'
+        for i in range(6)
+    )
+    html = _page("", f'<ul class="list">{rows}</ul>{LAST_PAGER}')
+    page = clean(html, URL)
+    assert page.kind == "listing"
+    assert [i.date for i in page.items] == [None] * 6
