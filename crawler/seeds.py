@@ -22,8 +22,11 @@ the file and the key.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -198,3 +201,112 @@ def load_seeds(path: Path) -> list[Seed]:
             raise ConfigError(f"{seed.path}: id: {seed.id!r} already used by {seen[seed.id]}")
         seen[seed.id] = seed.path
     return seeds
+
+
+# --- writing a seed (govwatch add) ------------------------------------------------
+
+_HOST_SUFFIX = re.compile(r"^www\.|\.(?:gov|com|org|net|edu)?\.?cn$|\.(?:com|org|net)$")
+_NOT_ID = re.compile(r"[^a-z0-9]+")
+_PAGE_FILE = re.compile(r"^(?:index|default|list|main)(?:_\d+)?\.[a-z]+$|^$", re.I)
+_MAX_COLUMN = 24
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a newline would end a comment; TOML bans the rest
+
+
+def format_duration(delta: timedelta) -> str:
+    """timedelta → the largest whole unit parse_duration reads ("6h", "90m", "45s")."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, but TOML wants DEL escaped too."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _strings(values: Iterable[str]) -> str:
+    return "[" + ", ".join(_string(v) for v in values) + "]"
+
+
+def seed_toml(seed: Seed, comment: Iterable[str] = ()) -> str:
+    """The seed file `load_seed` reads back as `seed`, after `comment` lines (# added)."""
+    lines = [f"# {_CONTROL.sub(' ', line)}".rstrip() for line in comment]
+    lines += [
+        f"id = {_string(seed.id)}",
+        f"name = {_string(seed.name)}",
+        f"parser = {_string(seed.parser)}",
+        f"listing_urls = {_strings(seed.listing_urls)}",
+        f"max_pages = {seed.max_pages}",
+        f"interval = {_string(format_duration(seed.interval))}",
+        f"topics = {_strings(seed.topics)}",
+        f"rate = {seed.rate!r}",
+    ]
+    if seed.encoding:
+        lines.append(f"encoding = {_string(seed.encoding)}")
+    if seed.allowed_hosts:
+        lines.append(f"allowed_hosts = {_strings(seed.allowed_hosts)}")
+    lines.append(f"enabled = {'true' if seed.enabled else 'false'}")
+    if seed.revisit != Revisit():
+        lines += [
+            "",
+            "[revisit]",
+            f"recent_days = {seed.revisit.recent_days}",
+            f"old_every = {_string(format_duration(seed.revisit.old_every))}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def used_ids(directory: Path) -> set[str]:
+    """Ids a new seed in `directory` must not take: every seed's id and every file name
+    (a broken seed file still holds its name)."""
+    if not directory.is_dir():
+        return set()
+    used = set()
+    for path in directory.glob("*.toml"):
+        used.add(path.stem)
+        with contextlib.suppress(ConfigError):
+            used.add(load_seed(path).id)
+    return used
+
+
+def derive_id(url: str, used: set[str]) -> str:
+    """An id from the column URL's host and its last named path segment, made unique
+    against `used`: http://www.jingjiang.gov.cn/col/col6121/index.html → jingjiang-col6121."""
+    parts = urlsplit(url)
+    host = _HOST_SUFFIX.sub("", (parts.hostname or "site").lower())
+    segments = [s for s in parts.path.split("/") if not _PAGE_FILE.match(s)]
+    column = segments[-1].rsplit(".", 1)[0] if segments else ""
+    column = _NOT_ID.sub("-", column.lower()).strip("-")[:_MAX_COLUMN].strip("-")
+    base = "-".join(p for p in (_NOT_ID.sub("-", host).strip("-"), column) if p) or "site"
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def ensure_new_id(directory: Path, seed_id: str) -> None:
+    """Raise ConfigError unless a seed `seed_id` can be added to `directory`."""
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"{directory}: not a directory (seeds are added to a directory)")
+    if not _ID.match(seed_id):
+        raise ConfigError(f"id {seed_id!r}: use lower-case letters, digits, - and _")
+    if seed_id in used_ids(directory):
+        raise ConfigError(f"{directory}: a seed with id {seed_id!r} already exists")
+
+
+def write_seed(directory: Path, seed: Seed, comment: Iterable[str] = ()) -> Path:
+    """Write `seed` as `<directory>/<id>.toml`; never over an existing file or id."""
+    ensure_new_id(directory, seed.id)
+    path = directory / f"{seed.id}.toml"
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as out:
+            out.write(seed_toml(seed, comment))
+    except FileExistsError:
+        raise ConfigError(f"{path}: already exists") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    return path

@@ -17,11 +17,14 @@ from govwatch.errors import ChallengeError, FetchError, GovwatchError, HTTPStatu
 from govwatch.settings import Settings
 from parsers import Page, clean_bytes, registry
 from parsers.missing import is_soft_404
-from parsers.records import Expect
+from parsers.records import META_KEYS, META_LABELS, Expect
 
 if TYPE_CHECKING:
     from crawler.engine import Progress
+    from crawler.probe import HomePage
+    from crawler.probe import Report as ProbeReport
     from crawler.seeds import Seed
+    from parsers.columns import ColumnLink
     from store import Store
     from store.rows import EventKind
 
@@ -525,3 +528,207 @@ def serve(
         store.close()
     if not started:
         sys.exit(3)
+
+
+# --- adding and checking seeds ----------------------------------------------
+
+MAX_SHOWN = 10
+"""Items, columns and next pages listed by `add` before "… and N more"."""
+
+
+def _more(lines: list[str], total: int) -> list[str]:
+    return [*lines, f"          … and {total - len(lines)} more"] if total > len(lines) else lines
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
+def _pick_column(yes: bool) -> Callable[[HomePage], ColumnLink]:
+    """How `add` chooses among a home page's columns: the best-ranked one with --yes, else
+    the user's pick."""
+
+    def pick(home: HomePage) -> ColumnLink:
+        click.echo(f"home page {_safe(home.url)}: {_count(len(home.columns), 'column')} found")
+        shown = [
+            f"  {n:>3}. {_safe(c.text)}  {_safe(c.url)}"
+            for n, c in enumerate(home.columns[:MAX_SHOWN], 1)
+        ]
+        click.echo("\n".join(_more(shown, len(home.columns))))
+        if yes:
+            choice = home.columns[0]
+            click.echo(f"picked {_safe(choice.text)} (the best-ranked column): {_safe(choice.url)}")
+            return choice
+        number = click.prompt(
+            "column to watch", type=click.IntRange(1, min(len(home.columns), MAX_SHOWN)), default=1
+        )
+        return home.columns[number - 1]
+
+    return pick
+
+
+def _report_lines(report: ProbeReport, *, full: bool) -> list[str]:
+    """A dry run for reading: listing, notices, next page, problems with their fixes."""
+    seed, listing = report.seed, report.listing
+    lines = [f"listing   {_safe(seed.listing_urls[0])}"]
+    if report.rows_url:
+        lines.append(f"          rows from {_safe(report.rows_url)}")
+    if listing.page is None:
+        lines.append(f"  FAILED  {_safe(listing.error)}")
+    else:
+        dates = sorted(i.date for i in report.items if i.date)
+        newest = f", newest {dates[-1]}" if dates else ""
+        state = "ok" if report.items else "EMPTY"
+        listed = _count(len(report.items), "notice")
+        lines.append(f"  {state:6}  {listed} listed, {len(dates)} dated{newest}")
+        if report.off_host:
+            lines.append(f"          {report.off_host} more on other hosts (not crawled)")
+        if full:
+            shown = [
+                f"          {i.date or '':10}  {_safe(i.title)}" for i in report.items[:MAX_SHOWN]
+            ]
+            lines += _more(shown, len(report.items))
+    if report.notices:
+        cleaned = sum(n.cleaned for n in report.notices)
+        lines.append(f"notices   {cleaned} of {len(report.notices)} cleaned")
+    for notice in report.notices:
+        page = notice.page
+        if notice.cleaned and page is not None:
+            keys = ", ".join(k for k in META_KEYS if page.meta.get(k)) or "none"
+            files = f", {_count(len(page.attachments), 'attachment')}" if page.attachments else ""
+            lines.append(f"  ok      {_safe(page.title)}")
+            lines.append(f"          body {len(page.body)} characters, metadata: {keys}{files}")
+        else:
+            lines.append(f"  FAILED  {_safe(notice.error)}")
+        lines.append(f"          {_safe(notice.url)}")
+    example = next((n.page for n in report.notices if n.cleaned and n.page), None)
+    if full and example is not None:
+        lines += ["", f"one notice as cleaned: {_safe(example.title)}"]
+        lines += [
+            f"  {META_LABELS[k]} ({k}): {_safe(example.meta[k])}"
+            for k in META_KEYS
+            if example.meta.get(k)
+        ]
+        body = example.body.splitlines()
+        lines += [f"  | {_safe(line)[:60]}" for line in body[:4]]
+        if len(body) > 4:
+            lines.append(f"  | … {len(body) - 4} more lines")
+        lines.append("")
+    second = report.second
+    if second is None:
+        if listing.page is not None:
+            lines.append(
+                "pages     no further listing page found "
+                "(a one-page column, or a pager govwatch cannot read)"
+            )
+    elif second.page is None:
+        lines += [f"pages     next page {_safe(second.url)}", f"  FAILED  {_safe(second.error)}"]
+    else:
+        lines.append(f"pages     next page: {_count(len(second.page.items), 'notice')} listed")
+        lines.append(f"          {_safe(second.url)}")
+        further = len(report.next_pages)
+        lines.append(
+            f"          {_count(further, 'further listing page')} found; a crawl reads up to "
+            f"max_pages = {seed.max_pages}"
+        )
+        if full:
+            shown = [f"          {_safe(u)}" for u in report.next_pages[1:MAX_SHOWN]]
+            lines += _more(shown, further - 1)
+    for problem in report.problems:
+        lines += [f"problem   {_safe(problem.what)}", f"  fix     {problem.fix}"]
+    if report.works:
+        lines.append(f"result    works ({_count(report.requests, 'request')})")
+    else:
+        lines.append(f"result    does NOT work ({_count(report.requests, 'request')})")
+    return lines
+
+
+def _failure(report: ProbeReport) -> str:
+    """Why a dry run failed, in one line."""
+    if report.problems:
+        return report.problems[0].what
+    return "no notice was cleaned"
+
+
+@main.command()
+@click.argument("url")
+@click.option("--id", "seed_id", help="The seed's id (default: from the host and column).")
+@click.option("--seeds", "seeds_dir", help="Seed directory to write to (default: seeds/).")
+@click.option(
+    "--yes", is_flag=True, help="Write without asking; on a home page take the best column."
+)
+def add(url: str, seed_id: str | None, seeds_dir: str | None, yes: bool) -> None:
+    """Make a seed from a column page or a site's home page: dry-run it, then write it."""
+    from crawler.probe import survey
+    from crawler.seeds import ensure_new_id, seed_toml, used_ids, write_seed
+
+    try:
+        settings = Settings.from_env()
+        directory = Path(seeds_dir or settings.seeds)
+        if seed_id is not None:
+            ensure_new_id(directory, seed_id)
+        found = asyncio.run(
+            survey(url, settings, pick=_pick_column(yes), seed_id=seed_id, used=used_ids(directory))
+        )
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    seed, column = found.seed, found.column
+    click.echo(f"column    {_safe(column.url)}  ({_safe(seed.name)})")
+    click.echo(f"parser    {seed.parser} ({column.how})")
+    click.echo("\n".join(_report_lines(found.report, full=True)))
+    if not found.report.works:
+        raise click.ClickException(f"{url}: no seed written: {_failure(found.report)}")
+    header = found.header(url, datetime.now(UTC).date())
+    path = directory / f"{seed.id}.toml"
+    click.echo(f"\n{path}:")
+    click.echo("\n".join(f"  {_safe(line)}" for line in seed_toml(seed, header).splitlines()))
+    if not yes:
+        click.confirm(f"write {path}?", default=True, abort=True)
+    try:
+        path = write_seed(directory, seed, header)
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    where = f" --seeds {directory}" if seeds_dir else ""
+    click.echo(f"wrote {path}; `govwatch check {seed.id}{where}` checks it again at any time")
+
+
+def _seed_to_check(target: str, seeds_path: str | None) -> Seed:
+    """A seed by URL (an ad-hoc generic seed), by file, or by id in the seeds directory."""
+    from crawler.probe import adhoc_seed
+    from crawler.seeds import load_seed, load_seeds
+
+    if re.match(r"https?://", target, re.I):
+        return adhoc_seed(target)
+    path = Path(target)
+    if path.suffix == ".toml" or path.is_file():
+        return load_seed(path)
+    directory = Path(seeds_path or Settings.from_env().seeds)
+    seeds = load_seeds(directory)
+    for seed in seeds:
+        if seed.id == target:
+            return seed
+    known = ", ".join(s.id for s in seeds) or "none"
+    raise GovwatchError(f"unknown seed id {target!r} in {directory} (known: {known})")
+
+
+@main.command()
+@click.argument("target", metavar="SEED_ID|FILE|URL")
+@click.option("--seeds", "seeds_path", help="Seed file or directory (default: seeds/).")
+def check(target: str, seeds_path: str | None) -> None:
+    """Dry-run a seed: listing, a few notices, the next page; exit 0 only when it works."""
+    from crawler.probe import check_seed
+
+    try:
+        seed = _seed_to_check(target, seeds_path)
+        report = asyncio.run(check_seed(seed, Settings.from_env()))
+    except GovwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    where = str(seed.path) if seed.path else "a bare URL, checked as a generic seed"
+    click.echo(f"seed      {seed.id}  ({_safe(where)})")
+    hosts = ", ".join(seed.hosts)
+    click.echo(f"parser    {seed.parser}, rate {seed.rate:g}/s, hosts {hosts}")
+    click.echo("\n".join(_report_lines(report, full=False)))
+    if not report.works:
+        raise click.ClickException(f"{seed.id} does not work: {_failure(report)}")
+    if not seed.enabled:
+        click.echo(f"note      enabled = false in {seed.path}: set it to true to crawl this seed")

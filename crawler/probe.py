@@ -1,0 +1,418 @@
+"""Dry runs: what a crawl of a seed would see (`govwatch check`), and what seed a column
+URL makes (`govwatch add`). Pages are asked for and read exactly as a crawl does (the
+engine's SiteFetcher: the parser's request hook, the seed's hosts, rate and encoding,
+retries); nothing is stored. The reports are data; the CLI renders them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from crawler.engine import PageFailure, SiteFetcher, SiteStats
+from crawler.fetch import Destinations, fetch, make_client
+from crawler.politeness import Gates
+from crawler.seeds import Seed, derive_id
+from govwatch.errors import DecodeError, FetchError, GovwatchError
+from govwatch.settings import Settings
+from parsers import Page, clean
+from parsers.challenge import detect_challenge
+from parsers.clean import looks_like_html
+from parsers.columns import ColumnLink, column_name, find_columns, page_title
+from parsers.decode import decode_html
+from parsers.missing import is_soft_404
+from parsers.records import Expect, ListingItem
+from parsers.registry import choose, get
+
+NOTICES = 3
+"""Notices of the first listing page a dry run fetches and cleans."""
+MAX_SHELLS = 2
+"""Listing pages without rows followed to where the rows are (a jpaas column page names
+the API that serves them)."""
+MAX_DEPTH = 2
+"""Pages of columns `add` walks down (a home page, then a 信息公开 platform's page)."""
+MAX_PAGES = 5
+"""A new seed's max_pages: enough for a first crawl to reach back a while; later crawls
+stop at the first page of known notices anyway."""
+INTERVAL = timedelta(hours=6)
+"""A new seed's interval: notices are published a few times a week, not by the minute."""
+# A site's root page: what a home page's URL looks like.
+_ROOT = re.compile(r"^/?(?:(?:index|default|home|main)\.[a-z]+)?$", re.I)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that keeps a seed from working well, and the one thing to do about it."""
+
+    what: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One page of the dry run: read (`page`), or failed (`kind` and `error`)."""
+
+    url: str
+    page: Page | None = None
+    kind: str = ""
+    error: str = ""
+    status: int | None = None
+
+    @property
+    def cleaned(self) -> bool:
+        """A notice read with a title and text: what a crawl stores."""
+        return self.page is not None and bool(self.page.title.strip() and self.page.body.strip())
+
+
+@dataclass
+class Report:
+    """What a crawl of `seed` would see: its first listing page (`rows_url` when the rows
+    come from another URL), the items a crawl follows, a few notices, the next page."""
+
+    seed: Seed
+    listing: Outcome
+    rows_url: str | None = None
+    items: tuple[ListingItem, ...] = ()
+    off_host: int = 0
+    notices: list[Outcome] = field(default_factory=list)
+    next_pages: tuple[str, ...] = ()
+    second: Outcome | None = None
+    problems: list[Problem] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def works(self) -> bool:
+        """The listing lists notices and at least one of them cleans to a title and text."""
+        return bool(self.items) and any(n.cleaned for n in self.notices)
+
+
+_ADVICE = {
+    "challenge": "the site answers with an anti-bot JavaScript wall (瑞数/加速乐) that "
+    "govwatch does not run: watch the same notices where there is no wall (such as the "
+    "city's 信息公开 platform)",
+    "timeout": "the site did not answer in time: check the URL and this machine's network; "
+    "for a slow site raise GOVWATCH_TIMEOUT",
+    "connection": "could not connect: check the host name and that the site can be reached "
+    "from this machine",
+    "redirect": "the page redirects off the seed's hosts or in a loop: put the final URL in "
+    "listing_urls, or add its host to allowed_hosts",
+    "blocked_address": "the URL leads to a private address: use the site's public URL",
+    "too_large": "the page is larger than GOVWATCH_MAX_BYTES: raise it or use another page",
+    "decode": 'the page\'s text encoding cannot be read: set encoding = "gb18030" (or the '
+    "site's own) in the seed",
+    "parse": 'the parser fails on this page: try parser = "generic" (`govwatch parsers` '
+    "lists them)",
+    "soft_404": "the page says it does not exist: the column has moved; find its new URL",
+    "fetch": "the URL cannot be fetched: check it",
+}
+
+
+def _status_advice(status: int | None, listing: bool) -> str:
+    if status in (404, 410):
+        if listing:
+            return (
+                "the column has moved or the URL is wrong: find the column on the site and put "
+                "its URL in listing_urls (or run `govwatch add URL`)"
+            )
+        return "the notices' links lead nowhere: the listing may be stale; check on the site"
+    if status in (401, 403):
+        return "the site refuses this client: it may block crawlers or this network"
+    if status == 429 or (status or 0) >= 500:
+        return "the site is failing or overloaded: try again later (and keep the rate low)"
+    return f"the server answered HTTP {status}: open the URL in a browser to see why"
+
+
+def _advice(outcome: Outcome, *, listing: bool) -> str:
+    if outcome.kind == "http_status":
+        return _status_advice(outcome.status, listing)
+    return _ADVICE.get(outcome.kind, "check the URL")
+
+
+def _failed(url: str, failure: PageFailure) -> Outcome:
+    return Outcome(url, None, failure.kind, str(failure), failure.status)
+
+
+class _Probe:
+    def __init__(self, pages: SiteFetcher) -> None:
+        self.pages = pages
+        self.seed = pages.seed
+
+    async def read(self, url: str, expect: Expect) -> Outcome:
+        """Fetch and clean one page as the crawl does; a failure is an outcome, not raised."""
+        try:
+            resp = await self.pages.get(url)
+            if resp.status >= 400:
+                raise self.pages.refuse(resp)
+            page = self.pages.parse(resp, expect)
+        except PageFailure as failure:
+            return _failed(url, failure)
+        if expect == "detail" and not page.body.strip():
+            return Outcome(url, page, "empty", "no notice text found on the page")
+        if expect == "detail" and not page.title.strip():
+            return Outcome(url, page, "untitled", "no title found on the page")
+        return Outcome(url, page)
+
+    async def run(self) -> Report:
+        report = Report(self.seed, await self.read(self.seed.listing_urls[0], "listing"))
+        for _ in range(MAX_SHELLS):
+            page = report.listing.page
+            if page is None or page.items:
+                break
+            shell_next = [u for u in page.next_pages if self.pages.allowed(u)]
+            if not shell_next:
+                break
+            report.rows_url = shell_next[0]
+            report.listing = await self.read(shell_next[0], "listing")
+        page = report.listing.page
+        if page is None:
+            report.problems.append(
+                Problem(f"listing: {report.listing.error}", _advice(report.listing, listing=True))
+            )
+            return self._done(report)
+        report.items = tuple(i for i in page.items if self.pages.allowed(i.url))
+        report.off_host = len(page.items) - len(report.items)
+        seen = {*self.seed.listing_urls, report.listing.url}
+        report.next_pages = tuple(
+            u for u in page.next_pages if u not in seen and self.pages.allowed(u)
+        )
+        if not page.items:
+            report.problems.append(
+                Problem(
+                    "listing: no notices listed on the page",
+                    "check that the URL is a column page (a list of notices), not a home page "
+                    'or a notice; or try another parser (`govwatch parsers`, "generic")',
+                )
+            )
+        elif not report.items:
+            hosts = sorted({urlsplit(i.url).hostname or "" for i in page.items})
+            report.problems.append(
+                Problem(
+                    f"listing: all {len(page.items)} notices are on other hosts "
+                    f"({', '.join(hosts)})",
+                    "add those hosts to allowed_hosts in the seed",
+                )
+            )
+        notices = [self.read(item.url, "detail") for item in report.items[:NOTICES]]
+        second = [self.read(report.next_pages[0], "listing")] if report.next_pages else []
+        done = await asyncio.gather(*notices, *second)
+        report.notices = list(done[: len(notices)])
+        report.second = done[len(notices)] if second else None
+        self._notice_problems(report)
+        self._paging_problems(report)
+        return self._done(report)
+
+    def _notice_problems(self, report: Report) -> None:
+        failed = [n for n in report.notices if not n.cleaned]
+        for kind in dict.fromkeys(n.kind for n in failed):
+            same = [n for n in failed if n.kind == kind]
+            if kind in ("empty", "untitled"):
+                fix = (
+                    "the notice pages are read without their text or title: try another parser "
+                    '(`govwatch parsers`; "generic" reads any site)'
+                )
+            else:
+                fix = _advice(same[0], listing=False)
+            report.problems.append(
+                Problem(f"notices: {len(same)} of {len(report.notices)}: {same[0].error}", fix)
+            )
+
+    def _paging_problems(self, report: Report) -> None:
+        second = report.second
+        if second is None:
+            return
+        if second.page is None:
+            report.problems.append(
+                Problem(f"next listing page: {second.error}", _advice(second, listing=True))
+            )
+        elif not second.page.items:
+            report.problems.append(
+                Problem(
+                    "next listing page: no notices listed on it",
+                    "the pager may be misread: set max_pages = 1, or try another parser",
+                )
+            )
+
+    def _done(self, report: Report) -> Report:
+        report.requests = self.pages.stats.requests
+        return report
+
+
+async def check_seed(seed: Seed, settings: Settings) -> Report:
+    """The dry run of a seed: its first listing page, a few notices, its next page."""
+    async with make_client(settings) as client:
+        gates = Gates(settings.concurrency, settings.host_concurrency)
+        return await _probe(client, gates, seed, settings)
+
+
+async def _probe(client: httpx.AsyncClient, gates: Gates, seed: Seed, settings: Settings) -> Report:
+    return await _Probe(SiteFetcher(client, gates, seed, settings, SiteStats())).run()
+
+
+def adhoc_seed(url: str) -> Seed:
+    """A bare URL as a seed: the generic parser, the defaults of a seed file."""
+    return Seed(
+        id=derive_id(url, set()),
+        name=url,
+        parser="generic",
+        listing_urls=(url,),
+        max_pages=MAX_PAGES,
+        interval=INTERVAL,
+        topics=(),
+    )
+
+
+# --- govwatch add: from a URL to a seed ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column page: where it ended up (redirects followed), the parser and why."""
+
+    url: str
+    parser: str
+    how: str
+    title: str
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """A page that lists no notices but links to columns, best first."""
+
+    url: str
+    title: str
+    columns: list[ColumnLink]
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What `govwatch add` found: the column (and the home pages and picks on the way),
+    the seed it makes and that seed's dry run."""
+
+    column: Column
+    seed: Seed
+    report: Report
+    picks: list[tuple[HomePage, ColumnLink]]
+
+    def header(self, url: str, today: date) -> list[str]:
+        """The comment heading the seed file: how it was made, and what to run."""
+        lines = [f"Written by `govwatch add {url}` on {today.isoformat()}."]
+        lines += [f"Column {link.text} picked on {home.url}." for home, link in self.picks]
+        lines.append(
+            f"Parser {self.seed.parser} ({self.column.how}); on the first listing page "
+            f"{len(self.report.items)} notices and links to "
+            f"{len(self.report.next_pages)} further pages."
+        )
+        lines.append(
+            f"Run `govwatch check {self.seed.id}` to see that it still works; "
+            "tune max_pages, interval and topics to taste."
+        )
+        return lines
+
+
+Pick = Callable[[HomePage], ColumnLink]
+
+
+def _how(parser: str, url: str) -> str:
+    if parser == "generic":
+        return "no site rule matched"
+    host = (urlsplit(url).hostname or "").lower()
+    if any(host == h or host.endswith("." + h) for h in get(parser).hosts):
+        return "chosen by the site's host"
+    return "chosen by the page's markers"
+
+
+def _is_root(url: str) -> bool:
+    parts = urlsplit(url)
+    return not parts.query and bool(_ROOT.match(parts.path))
+
+
+class _Surveyor:
+    def __init__(self, client: httpx.AsyncClient, gates: Gates, settings: Settings) -> None:
+        self.client = client
+        self.gates = gates
+        self.settings = settings
+
+    async def look(self, url: str) -> Column | HomePage:
+        """Fetch `url` and tell a column page from a home page; anything else raises a
+        one-line GovwatchError saying what the page is instead."""
+        host = urlsplit(url).hostname or ""
+        try:
+            async with self.gates.turn(host, Seed.rate):
+                resp = await fetch(
+                    self.client, url, self.settings, destinations=Destinations(None, [host])
+                )
+            text = decode_html(resp.content, resp.content_type).text
+        except FetchError as exc:
+            raise GovwatchError(f"{exc.url}: not a column page: {exc.reason}") from None
+        except DecodeError as exc:
+            raise GovwatchError(f"{url}: not a column page: {exc}") from None
+        vendor = detect_challenge(text, resp.status)
+        if vendor is not None:
+            raise GovwatchError(
+                f"{resp.url}: not a column page: an anti-bot challenge ({vendor}) answers instead"
+            )
+        if resp.status >= 400:
+            raise GovwatchError(f"{resp.url}: not a column page: HTTP {resp.status}")
+        if not text.strip():
+            raise GovwatchError(f"{resp.url}: not a column page: the page is empty")
+        if not looks_like_html(text):
+            raise GovwatchError(f"{resp.url}: not a column page: not an HTML page")
+        parser = choose(text, resp.url, is_html=True).name
+        page = clean(text, resp.url, parser=parser)
+        if is_soft_404(page):
+            raise GovwatchError(f"{resp.url}: not a column page: it says it does not exist")
+        columns = find_columns(text, resp.url)
+        title = page_title(text)
+        if columns and _is_root(resp.url):
+            return HomePage(resp.url, title, columns)
+        if page.kind == "listing" and (page.items or page.next_pages):
+            return Column(resp.url, parser, _how(parser, resp.url), title)
+        if page.kind == "detail" and page.title and page.body.strip():
+            raise GovwatchError(
+                f"{resp.url}: not a column page: it is a notice ({page.title[:40]}); "
+                "give the URL of the column that lists it"
+            )
+        # Read without a hint, a column of a few rows looks like a notice without text:
+        # asked for as a listing, as the crawl will ask, it shows its rows.
+        listed = clean(text, resp.url, parser=parser, expect="listing")
+        if listed.items or listed.next_pages:
+            return Column(resp.url, parser, _how(parser, resp.url), title)
+        if columns:
+            return HomePage(resp.url, title, columns)
+        what = "the page is empty" if not page.body.strip() else "no list of notices on it"
+        raise GovwatchError(f"{resp.url}: not a column page: {what}")
+
+
+async def survey(
+    url: str, settings: Settings, *, pick: Pick, seed_id: str | None, used: set[str]
+) -> Survey:
+    """Find the column at `url` (asking `pick` on home pages), draft its seed and dry-run it."""
+    async with make_client(settings) as client:
+        gates = Gates(settings.concurrency, settings.host_concurrency)
+        surveyor = _Surveyor(client, gates, settings)
+        found = await surveyor.look(url)
+        picks: list[tuple[HomePage, ColumnLink]] = []
+        while isinstance(found, HomePage):
+            if len(picks) == MAX_DEPTH:
+                raise GovwatchError(f"{found.url}: not a column page: it only links to columns")
+            choice = pick(found)
+            picks.append((found, choice))
+            found = await surveyor.look(choice.url)
+        label = picks[-1][1].text if picks else ""
+        seed = Seed(
+            id=seed_id or derive_id(found.url, used),
+            name=column_name(found.title, label) or found.url,
+            parser=found.parser,
+            listing_urls=(found.url,),
+            max_pages=MAX_PAGES,
+            interval=INTERVAL,
+            topics=(),
+        )
+        report = await _probe(client, gates, seed, settings)
+    return Survey(found, seed, report, picks)
