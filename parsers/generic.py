@@ -471,8 +471,9 @@ def _running_chars(node: LexborNode) -> int:
     return max(0, lines - _text_len(node)[1])
 
 
-def _is_listing(content: LexborNode | None, listing: Listing) -> bool:
-    """A page is a listing when its list outweighs any running text, or is its content."""
+def _is_listing(tree: LexborHTMLParser, content: LexborNode | None, listing: Listing) -> bool:
+    """A page is a listing when its list is its content, or outweighs any running text on
+    a page that shows no notice's marks (a short notice beside a long related list)."""
     if content is None:
         return True
     if (
@@ -481,13 +482,12 @@ def _is_listing(content: LexborNode | None, listing: Listing) -> bool:
         or _inside(content, listing.container)
     ):
         return True
-    return _running_chars(content) < listing.link_chars
+    return _running_chars(content) < listing.link_chars and not _notice_marks(tree, listing)
 
 
 # What a notice page shows around its text and a column page does not.
-_NOTICE_MARKS = re.compile(
-    r"(?:发布时间|发布日期|发文日期|成文日期|信息来源|来源|索引号|发布机构|文号|上一篇|下一篇)\s*[:：]"
-)
+_NOTICE_MARKS = re.compile(r"(?:发布时间|发布日期|信息来源|来源|上一篇|下一篇)\s*[:：]")
+_NOTICE_META = ("ArticleTitle", "PubDate")
 _NO_RUNNING_TEXT = 20
 
 
@@ -511,21 +511,33 @@ def _covers(container: LexborNode, content: LexborNode, total: int) -> bool:
     return len(compact(container.text(deep=True, separator=""))) >= _LIST_SHARE * total
 
 
+_LISTING_ROWS = 5
+
+
+def _short(listing: Listing) -> bool:
+    return sum(1 for item in listing.items if item.date) < _LISTING_ROWS
+
+
 def _quiet(content: LexborNode | None) -> bool:
     """No running text where the page's text concentrates: no notice on this page."""
     return content is None or _running_chars(content) < _NO_RUNNING_TEXT
 
 
-def _column_page(tree: LexborHTMLParser, listing: Listing) -> bool:
-    """A short list without a pager (a new column of one or two notices) on a quiet page
-    is the page when no notice metadata, 上一篇/下一篇 or notice <meta> tags surround
-    it, and the list is no box beside a column."""
-    if meta_tag(tree, "ArticleTitle", "PubDate") or aside_box(listing.container):
-        return False
+def _notice_marks(tree: LexborHTMLParser, listing: Listing) -> bool:
+    """Notice <meta> tags, or notice metadata (发布时间：, 来源：) or 上一篇/下一篇 outside
+    the list."""
+    if meta_tag(tree, *_NOTICE_META):
+        return True
     body = tree.body
     outside = body.text(deep=True) if body is not None else ""
     outside = outside.replace(listing.container.text(deep=True), " ")
-    return not _NOTICE_MARKS.search(outside)
+    return bool(_NOTICE_MARKS.search(outside))
+
+
+def _column_page(tree: LexborHTMLParser, listing: Listing) -> bool:
+    """A short list without a pager (a new column of one or two notices) on a quiet page
+    is the page when it is no box beside a column and no notice's marks surround it."""
+    return not aside_box(listing.container) and not _notice_marks(tree, listing)
 
 
 def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expect = None) -> Page:
@@ -543,11 +555,12 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
     total, links = _text_len(content) if content is not None else (0, 0)
     if expect is None and (total - links < _SURE_DETAIL_CHARS or links > total * 0.3):
         pager = has_pager(tree, html)
-        listing = find_listing(tree, url, 1 if pager else 5, paged=pager)
-        if listing is None and not pager and _quiet(content):
-            small = find_listing(tree, url, 1)
-            listing = small if small is not None and _column_page(tree, small) else None
-        if listing is not None and _is_listing(content, listing):
+        listing = find_listing(tree, url, 1, paged=pager)
+        # Without a pager a list needs five dated rows, or a page that is nothing else.
+        if listing is not None and not pager and _short(listing):
+            quiet = _quiet(content) and _column_page(tree, listing)
+            listing = listing if quiet else find_listing(tree, url, _LISTING_ROWS)
+        if listing is not None and _is_listing(tree, content, listing):
             return _listing_page(tree, html, url, parser, listing.items)
     elif expect is None and content is not None and _rows_of_text(content):
         # Rows with a summary each make a list as wordy as a notice: the list is the page.

@@ -13,6 +13,7 @@ without its year (`11-20`): the year then comes from a year header above the row
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -20,10 +21,11 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from parsers.html import absolute, is_fetchable
+from parsers.html import absolute, is_fetchable, meta_tag
 from parsers.records import ListingItem
 from parsers.text import (
     compact,
+    date_count,
     date_from_pieces,
     find_date,
     has_date,
@@ -40,16 +42,20 @@ _ROW_TAGS = {"li", "tr", "div", "dd", "dt", "dl", "p", "span", "td"}
 _MORE = re.compile(r"^(?:更多|查看更多|more|MORE|More)\s*[>»›]*$")
 _CONTAINER_TAGS = {"ul", "ol", "tbody", "table", "div", "dl", "section", "td", "form", "article"}
 _MIN_ITEMS = 5
+_ROW_LINKS = 4
+_ROW_DATES = 2
 # Boxes beside a column: site-wide latest / hot / related lists and teasers.
 _ASIDE_NAMES = re.compile(
     r"side|aside|related|xgwz|xgxx|xgwj|(?<![a-z])hot|rank|paihang|phb|latest|zxfb|zxxx|"
     r"rdxx|redian|tuijian|recommend|swiper|slide|carousel|focus|marquee|scroll",
     re.I,
 )
-_ASIDE_HEADING = re.compile(r"最新|热点|热门|推荐|相关|排行|猜你|图片新闻|专题|精彩|阅读")
+# Box titles, not column names (a column may well be 最新动态 or 图片新闻).
+_ASIDE_HEADING = re.compile(r"最新(?:发布|信息|文章|更新|内容|文件)|热点|热门|推荐|相关|排行|猜你")
 _PAGER_NAMES = re.compile(r"page|fenye|pagination|pager", re.I)
 _PAGER_TEXT = re.compile(r"下一页|下页|尾页|末页|共\s*\d+\s*页")
 _HEADING_CHARS = 16
+_TITLE_PARTS = re.compile(r"[-_|｜—–>»·]+|\s{2,}")
 # A card-like link wraps blocks: the title is its heading or its title-named block.
 _LINK_BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "div"}
 _TITLE_NAMES = re.compile(r"title|tit\b|bt\b|biaoti", re.I)
@@ -308,12 +314,25 @@ def _under(base: str | None, rows: list[_Row]) -> float:
     return sum(urljoin(base, r.href).startswith(folder) for r in rows) / len(rows)
 
 
-def _weight(container: LexborNode, rows: list[_Row], base: str | None) -> float:
-    """How much a list looks like the column rather than a box beside it."""
-    weight = 1.0 + _under(base, rows)
+def _column_names(tree: LexborHTMLParser) -> set[str]:
+    """What the page calls its column: the parts of its <title>, its ColumnName <meta>."""
+    head = tree.css_first("title")
+    parts = _TITLE_PARTS.split(head.text()) if head is not None else []
+    named = meta_tag(tree, "ColumnName")
+    names = {compact(p) for p in (*parts, named or "")}
+    return {n for n in names if 2 <= len(n) <= _HEADING_CHARS}
+
+
+def _weight(container: LexborNode, rows: list[_Row], base: str | None, names: set[str]) -> float:
+    """How much a list looks like the column rather than a box beside it: its links lead
+    under the page's directory, its heading is the column's name, a pager follows it;
+    it sits in no sidebar box."""
+    weight = 1.0 + 3 * _under(base, rows)
     if aside_box(container):
         weight *= 0.25
     if _pager_follows(container):
+        weight *= 2
+    if names and _heading(container) in names:
         weight *= 2
     return weight
 
@@ -325,14 +344,14 @@ _FURNITURE_NAMES = re.compile(
 _UNDATED_TITLE_CHARS = 8
 
 
-def _undated(root: LexborNode, base: str | None) -> Listing | None:
+def _undated(root: LexborNode, base: str | None, names: set[str]) -> Listing | None:
     """A column that prints no dates: the list whose rows each hold one sentence-long link
     (nav menus and link boxes hold short names), away from the page's furniture."""
     best: tuple[float, LexborNode, list[_Row]] | None = None
     for container in root.traverse():
         if container.tag not in _CONTAINER_TAGS:
             continue
-        rows = [r for r in _children(container) if 0 < len(r.css("a[href]")) <= 3]
+        rows = [r for r in _children(container) if 0 < len(r.css("a[href]")) <= _ROW_LINKS]
         if len(rows) < 2:
             continue
         read = [row for row in (_read_row(r) for r in rows) if row is not None]
@@ -347,7 +366,7 @@ def _undated(root: LexborNode, base: str | None) -> Listing | None:
         if node is not None and node.tag != "body":
             continue
         chars = sum(len(row.title) for row in long)
-        score = chars * _weight(container, long, base)
+        score = chars * _weight(container, long, base, names)
         if best is None or score > best[0]:
             best = (score, container, long)
     if best is None:
@@ -356,6 +375,15 @@ def _undated(root: LexborNode, base: str | None) -> Listing | None:
     items = [ListingItem(row.title, absolute(base, row.href), None) for row in found]
     unique = list({it.url: it for it in items}.values())
     return Listing(tuple(unique), sum(len(compact(it.title)) for it in unique), container)
+
+
+def _may_be_row(text: str) -> bool:
+    """A cheap test: the text shows a date, and no more dates than a row has (a block of
+    dated links is a box, not a row)."""
+    dates = date_count(text)
+    if dates:
+        return dates <= _ROW_DATES
+    return has_date(text) or may_hold_partial_date(text)
 
 
 def find_listing(
@@ -376,6 +404,7 @@ def find_listing(
     if root is None:
         return None
     years = _Years(root)
+    names = _column_names(tree)
     column = expected or paged
     for container in root.traverse():
         if container.tag not in _CONTAINER_TAGS:
@@ -384,12 +413,7 @@ def find_listing(
         if len(rows) < min_items:
             continue
         # Cheap filter before reading items: enough rows must show a date and a link.
-        texts = [r.text(deep=True) for r in rows]
-        rows = [
-            r
-            for r, t in zip(rows, texts, strict=True)
-            if (has_date(t) or may_hold_partial_date(t)) and r.css_first("a[href]")
-        ]
+        rows = [r for r in rows if _may_be_row(r.text(deep=True)) and r.css_first("a[href]")]
         if len(rows) < min_items:
             continue
         read = [row for row in (_read_row(r) for r in rows) if row is not None]
@@ -401,7 +425,7 @@ def find_listing(
         if dated >= min_items:
             candidates.append((dated, container, read))
     if not candidates:
-        return _undated(root, base) if expected else None
+        return _undated(root, base, names) if expected else None
     # Sections of one list (several <ul> of five under one parent) count together, so
     # they outweigh a longer sidebar list.
     groups: dict[tuple[int, tuple[str | None, str]], int] = {}
@@ -412,9 +436,15 @@ def find_listing(
     def score(candidate: tuple[int, LexborNode, list[_Row]]) -> float:
         _, container, rows = candidate
         key = (container.parent.mem_id if container.parent else 0, _signature(container))
-        return groups[key] * _weight(container, rows, base)
+        # Length counts less than place: a column's short last page beside a long box.
+        return math.sqrt(groups[key]) * _weight(container, rows, base, names)
 
     _, container, read = max(candidates, key=score)
+    if expected and aside_box(container):
+        # The only dated list is a box beside the column: the column may print no dates.
+        undated = _undated(root, base, names)
+        if undated is not None and len(undated.items) >= 3 and not aside_box(undated.container):
+            return undated
     merged = [(row, container) for row in read]
     parent = container.parent
     if parent is not None:

@@ -68,14 +68,19 @@ SIDEBARS = {
 
 @pytest.mark.parametrize("expect", ["listing", None])
 @pytest.mark.parametrize("sidebar", sorted(SIDEBARS))
-def test_short_last_page_beats_a_longer_dated_sidebar(sidebar: str, expect: Expect) -> None:
-    page = clean(_page(SIDEBARS[sidebar], _column(COLUMN_ROWS, LAST_PAGER)), URL, expect=expect)
+@pytest.mark.parametrize(("rows", "pager"), [(3, LAST_PAGER), (3, ""), (1, "")])
+def test_a_short_column_beats_a_longer_dated_sidebar(
+    rows: int, pager: str, sidebar: str, expect: Expect
+) -> None:
+    # The last page of a column, or a new column without a pager, beside 8 dated rows.
+    html = _page(SIDEBARS[sidebar], _column(COLUMN_ROWS[:rows], pager))
+    page = clean(html, URL, expect=expect)
     assert page.kind == "listing"
     assert [i.url.rsplit("/", 1)[-1] for i in page.items] == [
         "t20230512_1.html",
         "t20230328_2.html",
         "t20221230_3.html",
-    ]
+    ][:rows]
     assert page.next_pages == ()
 
 
@@ -99,8 +104,10 @@ NOTICE = """<html><head><title>关于公布名单的公示 - 某某县人民政�
 <div class="xgwz"><div class="tit">相关文章</div><ul>{rows}</ul></div>{footer}</body></html>"""
 
 
-def test_a_short_notice_with_a_related_list_stays_a_notice() -> None:
-    rows = "".join(SIDEBAR_ROWS[:2])
+@pytest.mark.parametrize("related", [2, 6])
+def test_a_short_notice_with_a_related_list_stays_a_notice(related: int) -> None:
+    # The notice's text is shorter than the related list's titles.
+    rows = "".join(SIDEBAR_ROWS[:related])
     page = clean(NOTICE.format(rows=rows, footer=FOOTER), URL)
     assert page.kind == "detail"
     assert page.title == "关于公布2026年第二批示范家庭农场名单的公示"
@@ -254,3 +261,16 @@ def test_year_less_dates_on_a_paged_column_make_a_listing() -> None:
     page = clean(html, URL)
     assert page.kind == "listing"
     assert [i.date for i in page.items] == [None] * 6
+
+
+def test_an_undated_column_beside_a_dated_latest_box() -> None:
+    rows = "".join(
+        f'<li><a href="./202512/t2025121{d}_{d}.html">某某县人民政府关于第{d}批政策文件的通知</a></li>'
+        for d in range(6)
+    )
+    page = clean(
+        _page(SIDEBARS["latest_heading"], f'<ul class="list">{rows}</ul>'), URL, expect="listing"
+    )
+    assert [i.url.rsplit("/", 1)[-1] for i in page.items] == [
+        f"t2025121{d}_{d}.html" for d in range(6)
+    ]
