@@ -26,7 +26,7 @@ from parsers.html import (
     parse_html,
     walk_lines,
 )
-from parsers.listing import Listing, aside_box, find_listing
+from parsers.listing import Listing, aside_box, find_listing, links_base
 from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells, read_meta_line
 from parsers.pagers import has_pager, next_page_links
 from parsers.records import Expect, ListingItem, Page
@@ -547,27 +547,28 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
     for selector in rules.drop:
         for node in tree.css(selector):
             node.decompose()
+    base = links_base(tree, url)
     if expect == "listing":
-        listing = find_listing(tree, url, 1, expected=True)
-        return _listing_page(tree, html, url, parser, listing.items if listing else ())
+        listing = find_listing(tree, base, 1, expected=True)
+        return _listing_page(tree, html, url, base, parser, listing.items if listing else ())
     content, scored = find_content(tree, rules)
     # Running text with few links is a notice: no need to look for a list.
     total, links = _text_len(content) if content is not None else (0, 0)
     if expect is None and (total - links < _SURE_DETAIL_CHARS or links > total * 0.3):
         pager = has_pager(tree, html)
-        listing = find_listing(tree, url, 1, paged=pager)
+        listing = find_listing(tree, base, 1, paged=pager)
         # Without a pager a list needs five dated rows, or a page that is nothing else.
         if listing is not None and not pager and _short(listing):
             quiet = _quiet(content) and _column_page(tree, listing)
-            listing = listing if quiet else find_listing(tree, url, _LISTING_ROWS)
+            listing = listing if quiet else find_listing(tree, base, _LISTING_ROWS)
         if listing is not None and _is_listing(tree, content, listing):
-            return _listing_page(tree, html, url, parser, listing.items)
+            return _listing_page(tree, html, url, base, parser, listing.items)
     elif expect is None and content is not None and _rows_of_text(content):
         # Rows with a summary each make a list as wordy as a notice: the list is the page.
         pager = has_pager(tree, html)
-        listing = find_listing(tree, url, 1 if pager else 5, paged=pager)
+        listing = find_listing(tree, base, 1 if pager else 5, paged=pager)
         if listing is not None and _covers(listing.container, content, total):
-            return _listing_page(tree, html, url, parser, listing.items)
+            return _listing_page(tree, html, url, base, parser, listing.items)
     if scored and content is not None:
         content = _tighten(content)
     return extract_detail(tree, url, rules, parser, content)
@@ -577,6 +578,7 @@ def _listing_page(
     tree: LexborHTMLParser,
     html: str,
     url: str | None,
+    base: str | None,
     parser: str,
     items: tuple[ListingItem, ...],
 ) -> Page:
@@ -585,7 +587,7 @@ def _listing_page(
         parser=parser,
         url=url,
         items=items,
-        next_pages=tuple(next_page_links(tree, html, url)),
+        next_pages=tuple(next_page_links(tree, html, base, page=url)),
     )
 
 

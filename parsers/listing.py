@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -147,6 +147,22 @@ def _pieces_outside(row: LexborNode, link: LexborNode) -> list[str]:
     return pieces
 
 
+# A tooltip may add lines (发布时间：…) after the title, or label it (标题：).
+_TITLE_LABEL = re.compile(r"^(?:标\s*题|文件名称|名\s*称)\s*[:：]\s*")
+
+
+def _title_attribute(a: LexborNode) -> str:
+    lines = (a.attributes.get("title") or "").strip().splitlines()
+    return split_title(_TITLE_LABEL.sub("", squash(lines[0])))[0] if lines else ""
+
+
+def _whole(titled: str, text: str) -> bool:
+    """Whether the title attribute is the whole of a link text cut short on screen
+    (关于……的通…, 关于……的通知...), or the same text: not some other caption."""
+    shown = compact(text).rstrip(".…")
+    return bool(titled) and len(titled) >= len(shown) and compact(titled).startswith(shown)
+
+
 def _read_row(node: LexborNode) -> _Row | None:
     """One row: its shallowest, then longest, link is the notice; the date is the one
     printed outside the link, else the one written into the link text, else one printed
@@ -160,8 +176,8 @@ def _read_row(node: LexborNode) -> _Row | None:
             continue
         raw, piece_date = _link_text(a)
         text, text_date, text_short = split_title(raw)
-        titled = split_title(squash(a.attributes.get("title") or ""))[0]
-        name = titled if len(titled) >= len(text.rstrip(".…")) else text
+        titled = _title_attribute(a)
+        name = titled if _whole(titled, text) else text
         if len(name) < 4 or _MORE.match(name):
             continue
         rank = (-_depth(a, node) if len(links) > 1 else 0, len(name))
@@ -194,6 +210,15 @@ def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
     if date is None and row.month_day is not None:
         date = with_year(*row.month_day, urlsplit(row.href).path)
     return ListingItem(row.title, absolute(base, row.href) if base else row.href, date)
+
+
+def links_base(tree: LexborHTMLParser, url: str | None) -> str | None:
+    """What the page's links resolve against: its <base href>, else its own URL."""
+    node = tree.css_first("base[href]")
+    href = (node.attributes.get("href") or "").strip() if node is not None else ""
+    if not href or not is_fetchable(href):
+        return url
+    return urljoin(url, href) if url else href
 
 
 def _children(node: LexborNode) -> list[LexborNode]:
@@ -377,6 +402,48 @@ def _undated(root: LexborNode, base: str | None, names: set[str]) -> Listing | N
     return Listing(tuple(unique), sum(len(compact(it.title)) for it in unique), container)
 
 
+# Date columns of a 信息公开 table, the publication date first: 成文日期 is when a
+# document was signed, 发布日期 when the site published it.
+_DATE_COLUMNS = (
+    "发布日期",
+    "发布时间",
+    "公开日期",
+    "公开时间",
+    "发文日期",
+    "印发日期",
+    "成文日期",
+    "生成日期",
+    "日期",
+    "时间",
+)
+
+
+def _dated_by_column(container: LexborNode, rows: list[_Row]) -> list[_Row]:
+    """Rows of a table dated by the column its header names (发布日期 over 成文日期)."""
+    table = container if container.tag == "table" else container.parent
+    header = None
+    for tr in table.css("tr") if table is not None else ():
+        if tr.css_first("a[href]") is None and any(c.tag in ("td", "th") for c in tr.iter()):
+            header = tr
+            break
+        if has_date(tr.text(deep=True)):
+            break  # the rows have started: no header row
+    if header is None:
+        return rows
+    labels = [compact(c.text(deep=True)) for c in header.iter() if c.tag in ("td", "th")]
+    column = next(
+        (i for name in _DATE_COLUMNS for i, label in enumerate(labels) if label == name), None
+    )
+    if column is None:
+        return rows
+    dated = []
+    for row in rows:
+        cells = [c for c in row.node.iter() if c.tag in ("td", "th")]
+        date = find_date(cells[column].text(deep=True)) if column < len(cells) else None
+        dated.append(replace(row, date=date, month_day=None) if date else row)
+    return dated
+
+
 def _may_be_row(text: str) -> bool:
     """A cheap test: the text shows a date, and no more dates than a row has (a block of
     dated links is a box, not a row)."""
@@ -417,6 +484,8 @@ def find_listing(
         if len(rows) < min_items:
             continue
         read = [row for row in (_read_row(r) for r in rows) if row is not None]
+        if container.tag in ("table", "tbody"):
+            read = _dated_by_column(container, read)
         dated = sum(
             1
             for row in read

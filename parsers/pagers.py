@@ -75,9 +75,12 @@ def _fill_range(first: str, last: str) -> list[str]:
     return [f"{a.group(1)}{n}{a.group(3)}" for n in range(lo, hi + 1)]
 
 
-def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[str]:
+def next_page_links(
+    tree: LexborHTMLParser, html: str, url: str | None, *, page: str | None = None
+) -> list[str]:
     """下一页 links, the later page numbers of their pager (up to its 尾页), and pages
-    named only in JavaScript paging calls or page-jump <select>s."""
+    named only in JavaScript paging calls or page-jump <select>s; resolved against `url`,
+    never `page` itself (the page's own URL, when links resolve against a <base>)."""
     found: list[str] = []
     nexts: list[str] = []
     lasts: list[str] = []
@@ -98,7 +101,7 @@ def next_page_links(tree: LexborHTMLParser, html: str, url: str | None) -> list[
         found.extend(_fill_range(nexts[0], lasts[0]))
     found.extend(js_next_pages(html, url))
     found.extend(select_next_pages(html, url))
-    return list(dict.fromkeys(u for u in found if u != url))
+    return list(dict.fromkeys(u for u in found if u not in (url, page)))
 
 
 # --- page-jump <select> ---------------------------------------------------
@@ -147,10 +150,39 @@ _JS_QUERY_TEMPLATE = re.compile(
     re.I,
 )
 _VARIABLES_BEFORE = 4000
-_JS_PAGES = ("totalPage", "pageCount", "countPage", "totalPages", "pageTotal", "pages")
-_JS_RECORDS = ("count", "totalRecord", "totalCount", "recordCount", "totalRecords", "total")
-_JS_PER_PAGE = ("limit", "pageSize", "perPage", "perpage", "pagesize", "rows")
-_JS_CURRENT = ("currentPage", "curPage", "pageIndex", "pageNo", "nowPage", "curr", "page")
+# Names pager scripts give their numbers, compared in lower case.
+_JS_PAGES = (
+    "totalpage",
+    "pagecount",
+    "countpage",
+    "totalpages",
+    "pagetotal",
+    "allpage",
+    "maxpage",
+    "page_count",
+    "total_page",
+    "pages",
+)
+_JS_RECORDS = (
+    "count",
+    "totalrecord",
+    "totalcount",
+    "recordcount",
+    "totalrecords",
+    "total_record",
+    "total",
+)
+_JS_PER_PAGE = ("limit", "pagesize", "perpage", "page_size", "rows")
+_JS_CURRENT = (
+    "currentpage",
+    "curpage",
+    "currpage",
+    "pageindex",
+    "pageno",
+    "nowpage",
+    "curr",
+    "page",
+)
 
 
 def _args(raw: str) -> list[str]:
@@ -172,7 +204,7 @@ def _variables(script: str, anchor: int) -> dict[str, str]:
     variables: dict[str, str] = {}
     found = _JS_NUMBER.findall(script, max(0, anchor - _VARIABLES_BEFORE), anchor)
     for name, value in reversed(found):
-        variables.setdefault(name, value)
+        variables.setdefault(name.lower(), value)
     return variables
 
 
@@ -208,7 +240,7 @@ def js_next_pages(script: str, base: str | None) -> list[str]:
         for n in range(current + 1, min(total, current + MAX_NEXT_PAGES) + 1):
             out.append(resolve(f"{prefix}{n + offset}{ext}"))
     for m in calls:
-        args = [variables.get(a.strip(), a.strip()) for a in _args(m.group(1))]
+        args = [variables.get(a.strip().lower(), a.strip()) for a in _args(m.group(1))]
         try:
             if len(args) >= 4 and args[0].isdigit():
                 pages, current, prefix, ext = int(args[0]), int(args[1]), args[2], args[3]

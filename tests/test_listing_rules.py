@@ -274,3 +274,61 @@ def test_an_undated_column_beside_a_dated_latest_box() -> None:
     assert [i.url.rsplit("/", 1)[-1] for i in page.items] == [
         f"t2025121{d}_{d}.html" for d in range(6)
     ]
+
+
+def test_a_table_row_is_dated_by_its_publication_column() -> None:
+    header = "<tr><th>序号</th><th>索引号</th><th>标题</th><th>成文日期</th><th>发布日期</th></tr>"
+    rows = "".join(
+        f"<tr><td>{i}</td><td>113700000045/2025-0012{i}</td>"
+        f'<td><a href="./202512/t2025121{i}_{i}.html">某某县人民政府关于第{i}项工作的通知</a></td>'
+        f"<td>2025-12-0{i}</td><td>2025-12-1{i}</td></tr>"
+        for i in range(1, 7)
+    )
+    html = f'<html><body><table class="gkml"><thead>{header}</thead><tbody>{rows}</tbody></table></body></html>'
+    page = clean(html, URL)
+    assert page.kind == "listing"
+    assert [i.date for i in page.items] == [f"2025-12-1{i}" for i in range(1, 7)]
+
+
+def test_links_resolve_against_the_base_element() -> None:
+    rows = "".join(
+        f'<li><a href="art/2025/12/1{i}/{i}.html">某某县人民政府关于第{i}项工作的通知</a><span>2025-12-1{i}</span></li>'
+        for i in range(5)
+    )
+    html = (
+        '<html><head><base href="http://www.example.gov.cn/site/"></head><body>'
+        f'<ul class="list">{rows}</ul><div class="page"><a href="list_2.html">下一页</a></div></body></html>'
+    )
+    page = clean(html, "http://www.example.gov.cn/site/col/col12/list.html")
+    assert page.items[0].url == "http://www.example.gov.cn/site/art/2025/12/10/0.html"
+    assert page.next_pages == ("http://www.example.gov.cn/site/list_2.html",)
+
+
+@pytest.mark.parametrize(
+    ("shown", "tooltip", "title"),
+    [
+        # Cut on screen, whole in the tooltip.
+        ("某某县人民政府关于进一步加强…", "某某县人民政府关于进一步加强安全生产工作的通知", None),
+        # A tooltip of several lines, or a labelled one.
+        (
+            "某某县人民政府关于进一步加强安全生产工作的通知",
+            "标题：某某县人民政府关于进一步加强安全生产工作的通知&#10;发布时间：2025-12-10",
+            None,
+        ),
+        # A tooltip that is some other caption: the link text is the title.
+        (
+            "某某县人民政府关于进一步加强安全生产工作的通知",
+            "点击查看某某县人民政府网站上的详细内容",
+            "某某县人民政府关于进一步加强安全生产工作的通知",
+        ),
+    ],
+)
+def test_title_from_the_tooltip_only_when_it_is_the_whole_link_text(
+    shown: str, tooltip: str, title: str | None
+) -> None:
+    rows = "".join(
+        f'<li><a href="./202512/t2025121{i}_{i}.html" title="{tooltip}">{shown}</a><span>2025-12-1{i}</span></li>'
+        for i in range(5)
+    )
+    page = clean(f'<html><body><ul class="list">{rows}</ul></body></html>', URL)
+    assert page.items[0].title == (title or "某某县人民政府关于进一步加强安全生产工作的通知")
