@@ -486,7 +486,12 @@ def _is_listing(tree: LexborHTMLParser, content: LexborNode | None, listing: Lis
 
 
 # What a notice page shows around its text and a column page does not.
-_NOTICE_MARKS = re.compile(r"(?:发布时间|发布日期|信息来源|来源|上一篇|下一篇)\s*[:：]")
+# With their values: a search form's 发布时间：[ ] 至 [ ] or 来源：[ ] marks nothing.
+_NOTICE_MARKS = re.compile(
+    r"(?:发布时间|发布日期)\s*[:：]\s*(?:19|20)\d{2}"
+    r"|(?:信息来源|来源)\s*[:：]\s*[^\s:：]{2,}(?:\s|$)"
+    r"|(?:上一篇|下一篇)\s*[:：]"
+)
 _NOTICE_META = ("ArticleTitle", "PubDate")
 _NO_RUNNING_TEXT = 20
 
@@ -529,8 +534,8 @@ def _notice_marks(tree: LexborHTMLParser, listing: Listing) -> bool:
     if meta_tag(tree, *_NOTICE_META):
         return True
     body = tree.body
-    outside = body.text(deep=True) if body is not None else ""
-    outside = outside.replace(listing.container.text(deep=True), " ")
+    outside = body.text(deep=True, separator="\n") if body is not None else ""
+    outside = outside.replace(listing.container.text(deep=True, separator="\n"), "\n")
     return bool(_NOTICE_MARKS.search(outside))
 
 

@@ -246,10 +246,9 @@ class _Years:
     def _read(self) -> None:
         for i, node in enumerate(self.root.traverse()):
             self.order[node.mem_id] = i
-            if node.tag in ("a", "option") or node.tag is None:
-                continue
-            m = _YEAR_HEADER.match(compact(node.text(deep=True, separator="")))
-            if m and node.css_first("a") is None:
+            # A header holds its year as its own text; a link is no header.
+            m = _YEAR_HEADER.match(compact(node.text(deep=False)))
+            if m and node.tag != "a" and (node.parent is None or node.parent.tag != "a"):
                 self.headers.append((i, int(m.group(1))))
 
     def above(self, row: LexborNode, scope: LexborNode) -> int | None:

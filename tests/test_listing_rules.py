@@ -332,3 +332,13 @@ def test_title_from_the_tooltip_only_when_it_is_the_whole_link_text(
     )
     page = clean(f'<html><body><ul class="list">{rows}</ul></body></html>', URL)
     assert page.items[0].title == (title or "某某县人民政府关于进一步加强安全生产工作的通知")
+
+
+def test_a_search_form_with_notice_labels_is_no_notice_mark() -> None:
+    form = (
+        '<form class="search">标题：<input name="t"> 发布时间：<input name="a"> 至 <input name="b">'
+        ' 来源：<select name="s"><option>全部</option></select> <button>检索</button></form>'
+    )
+    rows = "".join(SIDEBAR_ROWS[:3])
+    html = _page("", f'{form}<ul class="list">{rows}</ul>{LAST_PAGER}')
+    assert clean(html, URL).kind == "listing"
