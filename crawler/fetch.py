@@ -7,6 +7,10 @@ here, hop by hop, so that each target is checked against the `Destinations` befo
 connection is made: off the seed's hosts, or to a private, loopback or link-local address
 the seed does not itself live on, a redirect is refused, never followed. Failures become
 the project's FetchError family, carrying the URL.
+
+https is verified, always: against the default store (certifi), plus the PEM bundle the
+`ca_bundle` setting names. A certificate that does not verify is a FetchError of its own
+reason, not a ConnectionFailed: retrying cannot fix it, trusting the right CA can.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import contextlib
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -23,6 +28,7 @@ import httpx
 
 from govwatch.errors import (
     BlockedAddress,
+    ConfigError,
     ConnectionFailed,
     FetchError,
     FetchTimeout,
@@ -142,13 +148,56 @@ def _host(url: str) -> str:
         return ""  # Destinations.check reports the URL as invalid
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """httpx's default verifying context, trusting also the `ca_bundle` certificates: added,
+    not instead, so a bundle holding one site's missing intermediate breaks no other site."""
+    context = httpx.create_ssl_context()
+    if settings.ca_bundle:
+        try:
+            context.load_verify_locations(cafile=settings.ca_bundle)
+        except ssl.SSLError as exc:  # before OSError, which it is too
+            reason = str(exc.reason or exc).lower().replace("_", " ")
+            raise _bad_bundle(settings.ca_bundle, reason) from exc
+        except OSError as exc:
+            raise _bad_bundle(settings.ca_bundle, exc.strerror or str(exc)) from exc
+    return context
+
+
+def _bad_bundle(path: str, reason: str) -> ConfigError:
+    return ConfigError(f"ca_bundle {path}: cannot load CA certificates ({reason})")
+
+
 def make_client(settings: Settings) -> httpx.AsyncClient:
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
     return httpx.AsyncClient(
         timeout=timeout,
         follow_redirects=False,
         headers={"User-Agent": settings.user_agent},
+        verify=tls_context(settings),
     )
+
+
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind an httpx error (httpx wraps httpcore,
+    which wraps ssl), if that is what it is."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+# OpenSSL's verify codes for a chain that ends at no CA the client trusts: the ones a
+# ca_bundle can cure (a mismatched name or an expired certificate it cannot).
+_UNKNOWN_ISSUER = frozenset({2, 18, 19, 20, 21})
+
+
+def _certificate_reason(error: ssl.SSLCertVerificationError) -> str:
+    why = (error.verify_message or error.reason or "verify failed").rstrip(".")
+    if error.verify_code in _UNKNOWN_ISSUER:
+        return f"TLS certificate not trusted: {why} (GOVWATCH_CA_BUNDLE can add its CA)"
+    return f"TLS certificate rejected: {why}"
 
 
 async def fetch(
@@ -236,6 +285,9 @@ async def _one(
     except httpx.UnsupportedProtocol as exc:
         raise FetchError(url, f"unsupported URL scheme: {exc}") from exc
     except httpx.TransportError as exc:
+        bad_cert = _certificate_error(exc)
+        if bad_cert is not None:
+            raise FetchError(url, _certificate_reason(bad_cert)) from exc
         detail = str(exc) or "the connection was reset or closed"
         raise ConnectionFailed(url, f"{type(exc).__name__}: {detail}") from exc
     except httpx.HTTPError as exc:

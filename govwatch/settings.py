@@ -58,6 +58,9 @@ class Settings:
     sites are not all hit at the same moment."""
     shutdown_timeout: float = 120.0
     """Seconds a stopping server waits for running crawls to finish before cancelling them."""
+    ca_bundle: str = ""
+    """PEM file of CA certificates to trust for https sites, besides the default store (for
+    a site whose chain the default store cannot complete); empty: the default store only."""
 
     @property
     def db_url(self) -> str:

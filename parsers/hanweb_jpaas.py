@@ -5,6 +5,8 @@ page/build/unit" queryData="{'webId':…}">` tag names the JSON API that renders
 That API answers `{"success":true,"data":{"html":"…"}}` and pages only through
 `paramJson={"pageNo":N,"pageSize":"15"}` (a bare pageNo is ignored); rows are
 `li.clearfix` with the date in `span.bt-right`, totals in `div.pagination[rows][count]`.
+A unit may serve fewer rows than the pageSize asked: the pager's `rows` says how many;
+a page without rows ends the paging, whatever `count` says.
 Details use `.wzzw-title` / `.wzzw-article` and a 3×4 信息公开 table.
 """
 
@@ -75,19 +77,21 @@ def _api_answer(page: str, url: str | None) -> Page:
         if item is not None and item.url not in {i.url for i in items}:
             items.append(item)
     pager = tree.css_first("div.pagination")
-    next_pages = _next_page(url, pager) if pager is not None and url else ()
+    next_pages = _next_page(url, pager, len(items)) if pager is not None and items and url else ()
     return Page(kind="listing", parser=NAME, url=url, items=tuple(items), next_pages=next_pages)
 
 
-def _next_page(url: str, pager: LexborNode) -> tuple[str, ...]:
-    """The API URL of the page after `url`, if the pager says there is one. A pager or a
-    paramJson that cannot be read gives none: the rows of this page still count."""
+def _next_page(url: str, pager: LexborNode, got: int) -> tuple[str, ...]:
+    """The API URL of the page after `url` (which gave `got` rows), if the pager says there
+    is one. Pages hold the pager's `rows`, not necessarily the pageSize asked; without
+    `rows`, as many as this page. A pager or a paramJson that cannot be read gives none:
+    the rows of this page still count."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "paramJson"]
     try:
         current = json.loads(dict(parse_qsl(parts.query)).get("paramJson", "{}") or "{}")
         page_no = int(current.get("pageNo", 1))
-        rows = int(pager.attributes.get("rows") or PAGE_SIZE)
+        rows = int(pager.attributes.get("rows") or got)
         count = int(pager.attributes.get("count") or 0)
     except (ValueError, TypeError, AttributeError):
         return ()

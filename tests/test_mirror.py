@@ -396,6 +396,15 @@ def test_without_seed_texts_notices_are_generated(tmp_path: Path, client: httpx.
         assert page.body == notice.body
 
 
+def test_column_path_only_where_the_cms_allows_it() -> None:
+    site = MirrorSite("xxgk", "hanweb_jpaas", column_path="/xxgk/fdzdgknr/tzgg/")
+    assert site.flow.entry_path(site) == "/xxgk/fdzdgknr/tzgg/index.html"
+    with pytest.raises(ValueError, match="fixes the path"):
+        MirrorSite("trs", "trs_wcm", column_path="/xxgk/tzgg")
+    with pytest.raises(ValueError, match="a path like"):
+        MirrorSite("rel", "hanweb_jpaas", column_path="xxgk/tzgg")
+
+
 def test_notice_validation() -> None:
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         MirrorNotice("1", "标题", "2024/01/01", ["正文"])

@@ -9,11 +9,16 @@ publication time until its page changes, then the time the change was first serv
 with a live view counter are dynamic: their bytes differ on every view, they are never
 answered with 304, and so they show a crawler why it must compare cleaned text, not
 bytes. Every request is logged (method, path, status, body bytes sent).
+
+Given a server-side `ssl.SSLContext` (`tls=`), a site is served over https only, as the
+Taizhou jpaas sites are; each connection's handshake runs in its own handler thread, so a
+client that stalls or rejects the certificate holds up no other.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -51,7 +56,10 @@ class MirrorSite:
     `notices` is newest first, as the listing shows them; tests may change a notice in
     place or use `edit` / `add` / `remove`, and the next request reflects it. The site
     binds `host` (127.0.0.2 unless a `Mirror` assigns another) on `listen_port`, or a
-    port the OS picks, when started.
+    port the OS picks, when started. `column_path` (e.g. "/xxgk/fdzdgknr/tzgg") puts the
+    column under a path of the site's choosing, for flows whose CMS lets a site do so;
+    `tls` serves the site over https with that server context (its certificate must name
+    `host`).
     """
 
     def __init__(
@@ -67,11 +75,21 @@ class MirrorSite:
         host: str = "127.0.0.2",
         number: int = 0,
         listen_port: int = 0,
+        column_path: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.name = name
         self.flow: Flow = get_flow(flow)
+        if column_path is not None:
+            if not self.flow.column_paths:
+                raise ValueError(f"flow {flow!r} has no column_path: its CMS fixes the path")
+            if not column_path.startswith("/") or "?" in column_path or "#" in column_path:
+                raise ValueError(f"column_path must be a path like /xxgk/tzgg: {column_path!r}")
+            column_path = column_path.rstrip("/")
+        self.column_path = column_path or None
+        self.tls = tls
         self.notices: list[MirrorNotice] = list(notices)
         self.page_size = page_size
         self.view_counter = view_counter
@@ -102,7 +120,8 @@ class MirrorSite:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -293,6 +312,21 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[_Handler], site: MirrorSite) -> None:
         self.site = site
         super().__init__(address, handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Over TLS, the handshake first (here, in the connection's thread, not in the
+        accept loop); a client that refuses the certificate gets nothing and is not logged."""
+        tls = self.site.tls
+        if tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(_Handler.timeout)
+        try:
+            conn = tls.wrap_socket(request, server_side=True)
+        except OSError:  # ssl.SSLError included
+            return
+        with conn:
+            super().finish_request(conn, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client hanging up mid-response is its business, not a server error."""

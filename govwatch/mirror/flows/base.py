@@ -125,6 +125,8 @@ class Flow:
     charset: ClassVar[str] = "utf-8"
     # Rows per listing request the project's parser asks for, where the client picks it.
     client_page_size: ClassVar[int | None] = None
+    # Whether a site may put its column under a path of its own (MirrorSite.column_path).
+    column_paths: ClassVar[bool] = False
     # The metadata keys a notice page shows (published_date is the notice's date),
     # i.e. what a cleaner can read back from it.
     shown_meta: ClassVar[tuple[str, ...]] = ()

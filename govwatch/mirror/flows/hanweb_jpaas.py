@@ -1,7 +1,9 @@
 """Hanweb jpaas (集约化 platform, the Taizhou sites): column pages hold no rows, a
 JSON API renders them.
 
-    /col/col<page>/index.html                   column page: only a <script
+    /col/col<page>/index.html                   column page (or <column path>/index.html,
+                                                e.g. /xxgk/fdzdgknr/tzgg/index.html, as
+                                                靖江's 信息公开 columns): only a <script
                                                 src="/module/AuthorizedRead/unitbuild.js"
                                                 url="/api-gateway/…/page/build/unit"
                                                 queryData="{'webId':…,'tagId':'通知公告',…}">
@@ -10,13 +12,15 @@ JSON API renders them.
         &pageType=column&paramJson={"pageNo":N,"pageSize":"15"}
                                                 → {"success":true,"data":{"html":"<ul>…</ul>
                                                    <div class=\"pagination\" rows count>"}}
-    /art/YYYY/art_<32 hex>.html                 notices: .wzzw-title, .wzzw-article, 3×4 table
+    [<column path>]/art/YYYY/art_<32 hex>.html  notices: .wzzw-title, .wzzw-article, 3×4 table
     /attach/0/<file>                            attachments
 
 As on the real platform: paging is read only from paramJson (a bare pageNo is
 ignored and page 1 comes back); tagId must be UTF-8 percent-encoded — missing, or
-GBK-encoded, the API answers {"success":false}; pageSize comes from paramJson, else
-the site's page size.
+GBK-encoded, the API answers {"success":false}. A unit pages by paramJson's pageSize,
+at most the site's page size (the unit's own; also the size without one), and says the
+size it used in the pager's `rows`: a site with page_size 10 answers a client asking 15
+with pages of 10.
 """
 
 # ruff: noqa: E501  (page templates: HTML lines read best unwrapped, like the pages they copy)
@@ -74,12 +78,15 @@ class HanwebJpaasFlow(Flow):
         "source",
     )
     client_page_size = 15  # the parser always asks for pageSize "15"
+    column_paths = True
 
     def entry_path(self, site: MirrorSite) -> str:
+        if site.column_path:
+            return f"{site.column_path}/index.html"
         return f"/col/col{site.ident.column_id}/index.html"
 
     def detail_path(self, site: MirrorSite, notice: MirrorNotice) -> str:
-        return f"/art/{notice.year}/art_{notice.id}.html"
+        return f"{site.column_path or ''}/art/{notice.year}/art_{notice.id}.html"
 
     def attachment_path(self, site: MirrorSite, notice: MirrorNotice, filename: str) -> str:
         return f"/attach/0/{filename}"
@@ -89,8 +96,12 @@ class HanwebJpaasFlow(Flow):
             f"{site.name}/{serial}/{date}".encode(), usedforsecurity=False
         ).hexdigest()
 
+    def rows_per_page(self, site: MirrorSite, asked: int | None = None) -> int:
+        """The rows a unit serves per page: the pageSize asked, at most the site's own."""
+        return max(1, min(asked or site.page_size, site.page_size, 100))
+
     def listing_fetches(self, site: MirrorSite) -> int:
-        return 1 + pages(len(site.notices), self.client_page_size or site.page_size)
+        return 1 + pages(len(site.notices), self.rows_per_page(site, self.client_page_size))
 
     def query_data(self, site: MirrorSite) -> dict[str, str]:
         ident = site.ident
@@ -120,15 +131,15 @@ class HanwebJpaasFlow(Flow):
         expected = self.query_data(site)
         if params.get("tagId") != expected["tagId"] or params.get("pageId") != expected["pageId"]:
             return _fail("未找到对应的组件")
-        page_no, size = 1, site.page_size
+        page_no, asked = 1, None
         if "paramJson" in params:
             try:
                 param = json.loads(params["paramJson"])
                 page_no = int(param.get("pageNo", 1))
-                size = int(param.get("pageSize", size))
+                asked = int(param.get("pageSize", site.page_size))
             except (ValueError, TypeError, AttributeError):
                 return _fail("paramJson 格式错误")
-        size = max(1, min(size, 100))
+        size = self.rows_per_page(site, asked)
         notices = list(site.notices)
         rows = notices[(page_no - 1) * size : page_no * size] if page_no >= 1 else []
         items = "".join(
