@@ -493,9 +493,11 @@ _NOTICE_MARKS = re.compile(
     r"|(?:上一篇|下一篇)\s*[:：]"
 )
 _NOTICE_META = ("ArticleTitle", "PubDate")
+# A list without a pager needs this many dated rows, unless the page is nothing else.
+_LISTING_ROWS = 5
 _NO_RUNNING_TEXT = 20
-
-
+# Wordy content is looked at as a list when it holds this many dates, and is one when
+# a list makes this share of its text.
 _SUMMARY_ROWS = 3
 _LIST_SHARE = 0.7
 
@@ -514,9 +516,6 @@ def _covers(container: LexborNode, content: LexborNode, total: int) -> bool:
     ):
         return False
     return len(compact(container.text(deep=True, separator=""))) >= _LIST_SHARE * total
-
-
-_LISTING_ROWS = 5
 
 
 def _short(listing: Listing) -> bool:
@@ -557,7 +556,8 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
         listing = find_listing(tree, base, 1, expected=True)
         return _listing_page(tree, html, url, base, parser, listing.items if listing else ())
     content, scored = find_content(tree, rules)
-    # Running text with few links is a notice: no need to look for a list.
+    # Content with little running text, or many links, may be a list; wordy content
+    # is a notice unless a dated list makes nearly all of it.
     total, links = _text_len(content) if content is not None else (0, 0)
     if expect is None and (total - links < _SURE_DETAIL_CHARS or links > total * 0.3):
         pager = has_pager(tree, html)
@@ -569,9 +569,9 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
         if listing is not None and _is_listing(tree, content, listing):
             return _listing_page(tree, html, url, base, parser, listing.items)
     elif expect is None and content is not None and _rows_of_text(content):
-        # Rows with a summary each make a list as wordy as a notice: the list is the page.
+        # Rows with a summary each make a list as wordy as a notice.
         pager = has_pager(tree, html)
-        listing = find_listing(tree, base, 1 if pager else 5, paged=pager)
+        listing = find_listing(tree, base, 1 if pager else _LISTING_ROWS, paged=pager)
         if listing is not None and _covers(listing.container, content, total):
             return _listing_page(tree, html, url, base, parser, listing.items)
     if scored and content is not None:
