@@ -15,7 +15,7 @@ import asyncio
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -41,7 +41,7 @@ from parsers import Page, clean
 from parsers.challenge import detect_challenge
 from parsers.decode import decode_html
 from parsers.missing import is_soft_404
-from parsers.records import Expect
+from parsers.records import CHINA_TZ, Expect
 from parsers.registry import Request, get, version
 from store import Store
 from store.rows import SiteYield
@@ -223,6 +223,8 @@ class Crawler:
         targets = list(dict.fromkeys([*fresh, *due]))
         self.plan(len(targets))
         await asyncio.gather(*(site.notice(url) for url in targets))
+        if site.baselining and site.walk_complete:
+            self.store.finish_baseline(seed.id)
         healthy = self.store.healthy_yields(seed.id)
         health = summary.health[seed.id] = assess(stats.yielded(), healthy)
         self.store.record_health(
@@ -341,6 +343,10 @@ class _SiteCrawl:
         self.summary = summary
         self.run_id = summary.run_id
         self.parser_version = version(seed.parser)
+        # Until the site's first whole crawl, its old notices are history, not news.
+        self.baselining = seed.baseline and not crawler.store.baselined(seed.id)
+        self.listed_dates: dict[str, str] = {}
+        self.walk_complete = False
         self.pages = SiteFetcher(client, gates, seed, crawler.settings, stats)
 
     def _record_error(self, url: str, failure: PageFailure) -> None:
@@ -406,6 +412,8 @@ class _SiteCrawl:
             for item in page.items:
                 if not self.pages.allowed(item.url):
                     continue
+                if item.date:
+                    self.listed_dates[item.url] = item.date
                 if self.store.mark_listed(
                     self.seed.id, item.url, item.title, item.date, self.run_id
                 ) or self._never_fetched(item.url):
@@ -422,6 +430,7 @@ class _SiteCrawl:
             for url, resp in walked:
                 self._save_validators(url, resp)
         self.store.set_listing_complete(self.seed.id, not failed)
+        self.walk_complete = not failed
         return fresh
 
     def _never_fetched(self, url: str) -> bool:
@@ -474,9 +483,21 @@ class _SiteCrawl:
             parser_version=self.parser_version,
             content_type=resp.content_type,
             reclean=partial(self._reclean, resp.url),
+            baseline=self.baselining and not self._recent(page, url),
         )
         self._save_validators(url, resp)
         self._count(outcome.kind)
+
+    def _recent(self, page: Page, url: str) -> bool:
+        """Published within the seed's baseline_days, by the notice's own date (发布日期,
+        发文日期), else the listing's; a notice of no known date is not recent."""
+        written = page.meta.get("published_date") or page.meta.get("issued_date")
+        try:
+            published = date.fromisoformat(written or self.listed_dates.get(url, ""))
+        except ValueError:
+            return False
+        today = datetime.now(CHINA_TZ).date()
+        return published >= today - timedelta(days=self.seed.baseline_days)
 
     def _tally(self, page: Page) -> None:
         self.stats.notices_read += 1

@@ -13,6 +13,12 @@ the file and the key.
     allowed_hosts = ["www.jingjiang.gov.cn"]   # optional: defaults to the listing hosts
     enabled = true                         # optional: false keeps it out of a plain
                                            # `govwatch crawl` (name it to crawl it)
+    baseline = true                        # optional: the first crawl is quiet (below)
+    baseline_days = 3                      # optional: …except notices this recent
+
+The first crawl of a seed stores everything but announces only notices published within
+`baseline_days` (their own 发布日期/发文日期, else the listing's date): the column's history
+is not news. `baseline = false` announces every notice of the first crawl.
 
     [revisit]                              # optional
     recent_days = 30                       # notices first seen this recently: every crawl
@@ -70,6 +76,8 @@ class Seed:
     allowed_hosts: tuple[str, ...] = ()
     revisit: Revisit = field(default_factory=Revisit)
     enabled: bool = True
+    baseline: bool = True
+    baseline_days: int = 3
     path: Path | None = None
 
     @property
@@ -120,7 +128,7 @@ class _Reader:
 
 _KNOWN = set(
     "id name parser listing_urls max_pages interval topics encoding rate allowed_hosts "
-    "revisit enabled".split()
+    "revisit enabled baseline baseline_days".split()
 )
 
 
@@ -166,6 +174,9 @@ def load_seed(path: Path) -> Seed:
             recent_days=rr.get("recent_days", int, 30),
             old_every=rr.duration("old_every", timedelta(days=7)),
         )
+    baseline_days = r.get("baseline_days", int, 3)
+    if baseline_days < 0:
+        raise r.fail("baseline_days", "must be 0 or more")
     encoding = r.get("encoding", str, None)
     if encoding is not None:
         try:
@@ -185,6 +196,8 @@ def load_seed(path: Path) -> Seed:
         allowed_hosts=r.strings("allowed_hosts", []),
         revisit=revisit,
         enabled=r.get("enabled", bool, True),
+        baseline=r.get("baseline", bool, True),
+        baseline_days=baseline_days,
         path=path,
     )
 
@@ -248,6 +261,10 @@ def seed_toml(seed: Seed, comment: Iterable[str] = ()) -> str:
     if seed.allowed_hosts:
         lines.append(f"allowed_hosts = {_strings(seed.allowed_hosts)}")
     lines.append(f"enabled = {'true' if seed.enabled else 'false'}")
+    if not seed.baseline:
+        lines.append("baseline = false")
+    if seed.baseline_days != Seed.baseline_days:
+        lines.append(f"baseline_days = {seed.baseline_days}")
     if seed.revisit != Revisit():
         lines += [
             "",

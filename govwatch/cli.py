@@ -308,6 +308,7 @@ def events(db: str | None, site: str | None, kind: str | None, since: str | None
                         "at": r.at.isoformat(),
                         "version": r.version,
                         "changed_fields": list(r.changed_fields),
+                        "baseline": r.baseline,
                     }
                     for r in rows
                 ]

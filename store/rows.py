@@ -76,6 +76,8 @@ class EventRow:
     at: datetime
     version: int | None
     changed_fields: tuple[str, ...]
+    baseline: bool = False
+    """A `new` event of the site's first crawl: history, not news."""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ sites = sa.Table(
     sa.Column("topics", JSON, nullable=False),
     # False while the last listing walk stopped at a failed page (see crawler/engine.py).
     sa.Column("listing_complete", sa.Boolean, nullable=False, server_default=sa.true()),
+    # False until the site's first crawl that walked its whole listing: until then its
+    # old notices are its history, not news (events.baseline).
+    sa.Column("baselined", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 crawl_runs = sa.Table(
@@ -147,6 +150,9 @@ events = sa.Table(
     sa.Column("changed_fields", JSON, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False, index=True),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("crawl_runs.id")),
+    # A `new` event of a site's first crawl for a notice older than the seed's
+    # baseline_days: stored and listed, but no feed item and no push.
+    sa.Column("baseline", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("notice_id", "seq"),
     sa.CheckConstraint("kind IN ('new', 'revised', 'removed', 'restored')", name="kind"),
     # A version is announced once; removed/restored may repeat over time, so only these two.

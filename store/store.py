@@ -126,7 +126,10 @@ class Store:
     # Sites, runs, errors, validators
 
     def upsert_site(self, site_id: str, name: str, parser: str, topics: list[str]) -> None:
-        stmt = self._insert(sites).values(id=site_id, name=name, parser=parser, topics=topics)
+        """Add or update a site; a new one awaits its first (baseline) crawl."""
+        stmt = self._insert(sites).values(
+            id=site_id, name=name, parser=parser, topics=topics, baselined=False
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=[sites.c.id],
             set_={key: stmt.excluded[key] for key in ("name", "parser", "topics")},
@@ -137,6 +140,18 @@ class Store:
         """Every site the store knows: id → the name its seed gives it."""
         stmt = sa.select(sites.c.id, sites.c.name).order_by(sites.c.id)
         return self._read(lambda conn: {row.id: row.name for row in conn.execute(stmt)})
+
+    def baselined(self, site_id: str) -> bool:
+        """Whether the site has had its first whole crawl (True for a site not in the store)."""
+        value = self._read(
+            lambda conn: conn.execute(
+                sa.select(sites.c.baselined).where(sites.c.id == site_id)
+            ).scalar()
+        )
+        return value is None or bool(value)
+
+    def finish_baseline(self, site_id: str) -> None:
+        self._execute(sa.update(sites).where(sites.c.id == site_id).values(baselined=True))
 
     def listing_complete(self, site_id: str) -> bool:
         """Whether the site's last listing walk reached its end (True for a new site)."""
@@ -275,6 +290,7 @@ class Store:
         parser_version: str | None = None,
         content_type: str | None = None,
         reclean: Reclean | None = None,
+        baseline: bool = False,
     ) -> Outcome:
         """Store a fetched, cleaned detail page: a new version only when the record changed.
 
@@ -283,7 +299,8 @@ class Store:
         parser version, `reclean` (the current parser) reads its stored raw page again:
         if that gives this record, only our cleaning changed and the version is
         re-extracted in place ('reextracted', no event); else the revision's changed
-        fields are those between the two pages cleaned alike.
+        fields are those between the two pages cleaned alike. `baseline` marks a 'new'
+        event as history, not news: no feed item (see Seed.baseline).
         """
         record = cleaned_record(page)
         digest = content_hash(record)
@@ -326,6 +343,7 @@ class Store:
                     run_id,
                     parser_version=parser_version,
                     content_type=content_type,
+                    baseline=baseline,
                 )
                 changes.update(current_version=outcome.version, title=page.title or notice.title)
             if notice.status == "removed":
@@ -594,6 +612,7 @@ class Store:
                 events.c.at,
                 events.c.version,
                 events.c.changed_fields,
+                events.c.baseline,
                 notices.c.url,
                 notices.c.site_id,
                 sa.func.coalesce(versions.c.title, notices.c.title).label("title"),
@@ -627,6 +646,7 @@ class Store:
                     at=row.at,
                     version=row.version,
                     changed_fields=tuple(row.changed_fields),
+                    baseline=row.baseline,
                 )
                 for row in conn.execute(stmt)
             ]
@@ -756,6 +776,7 @@ class Store:
         *,
         parser_version: str | None,
         content_type: str | None,
+        baseline: bool,
     ) -> Outcome:
         """Write the version after `current` (None: the first) and its 'new'/'revised' event."""
         kind: EventKind = "new" if current is None else "revised"
@@ -775,7 +796,8 @@ class Store:
                 **record,
             )
         )
-        self._add_event(conn, notice_id, kind, number, fields, now, run_id)
+        quiet = baseline and kind == "new"
+        self._add_event(conn, notice_id, kind, number, fields, now, run_id, baseline=quiet)
         return Outcome(kind, number, fields)
 
     def _reextract(
@@ -843,6 +865,8 @@ class Store:
         fields: tuple[str, ...],
         at: datetime,
         run_id: int | None,
+        *,
+        baseline: bool = False,
     ) -> None:
         # The caller holds the notice's lock, so max + 1 cannot be taken twice.
         seq = conn.execute(
@@ -859,6 +883,7 @@ class Store:
                 changed_fields=list(fields),
                 at=at,
                 run_id=run_id,
+                baseline=baseline,
             )
         )
 
@@ -930,7 +955,7 @@ class Store:
                     ),
                 )
             )
-            .where(events.c.kind.in_(kinds))
+            .where(events.c.kind.in_(kinds), sa.not_(events.c.baseline))
             .order_by(events.c.id.desc())
             .limit(limit)
         )

@@ -211,7 +211,7 @@ def test_two_crawlers_and_a_server_share_one_postgresql(
 
     db = fresh_database(postgres_url)
     seeds = tmp_path / "seeds"
-    mirror.seed_files(seeds, rate=200.0)
+    mirror.seed_files(seeds, rate=200.0, baseline=False)  # the feed must show old notices
     env = {**os.environ, "GOVWATCH_DB": db}
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

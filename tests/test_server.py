@@ -68,8 +68,10 @@ def write_seeds(
     interval: str = "2s",
     rate: float = 200.0,
 ) -> list[Seed]:
-    """The mirror's seed files (only `names`, when given) crawled every `interval`."""
-    for path in mirror.seed_files(directory, rate=rate):
+    """The mirror's seed files (only `names`, when given) crawled every `interval`. The
+    feeds follow the mirror's notices from the first crawl on, although they are old:
+    these seeds turn the quiet first crawl off (tests/test_baseline.py tests it)."""
+    for path in mirror.seed_files(directory, rate=rate, baseline=False):
         if names and path.stem not in names:
             path.unlink()
             continue

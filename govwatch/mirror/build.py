@@ -163,14 +163,17 @@ class Mirror:
         for site in self.sites:
             site.reset_log()
 
-    def seed_files(self, directory: Path, *, rate: float | None = None) -> list[Path]:
+    def seed_files(
+        self, directory: Path, *, rate: float | None = None, baseline: bool = True
+    ) -> list[Path]:
         """One seed TOML per site (crawler/seeds.py format), named <site>.toml.
 
         The parser is the flow's (for sd_gongkai "generic" while no parser of that name
         is registered). max_pages covers every listing request the site needs now, plus
         one for notices added later. `rate` (requests per second per host) is written
         only when given: the crawler's default of 1/s is right for real sites, while a
-        benchmark against loopback wants it higher.
+        benchmark against loopback wants it higher. `baseline=False` announces every
+        notice of the first crawl (the mirror's notices are old: by default, none is).
         """
         from parsers import registry
 
@@ -192,6 +195,7 @@ class Mirror:
                     f"topics = [{topics}]",
                     f"allowed_hosts = [{_toml(site.host)}]",
                     *([f"rate = {float(rate)!r}"] if rate is not None else []),
+                    *([] if baseline else ["baseline = false"]),
                     "",
                 )
             )

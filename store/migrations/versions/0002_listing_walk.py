@@ -20,10 +20,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("sites") as batch:
-        batch.add_column(
-            sa.Column("listing_complete", sa.Boolean, nullable=False, server_default=sa.true())
-        )
+    # In place (see 0005): a batch copy of `sites` is refused by the notices' foreign keys.
+    op.add_column(
+        "sites",
+        sa.Column("listing_complete", sa.Boolean, nullable=False, server_default=sa.true()),
+    )
 
 
 def downgrade() -> None:

@@ -26,9 +26,9 @@ TIMESTAMP = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("versions") as batch:
-        batch.add_column(sa.Column("parser_version", sa.Text))
-        batch.add_column(sa.Column("content_type", sa.Text))
+    # In place: a batch operation would copy every stored page of a big store.
+    op.add_column("versions", sa.Column("parser_version", sa.Text))
+    op.add_column("versions", sa.Column("content_type", sa.Text))
     op.create_table(
         "extractions",
         sa.Column("id", sa.Integer, primary_key=True),
