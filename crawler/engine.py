@@ -12,6 +12,7 @@ page does not exist (a soft 404) is an error too. A 304 costs no parse and no wr
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -96,26 +97,29 @@ class RunSummary:
     sites: dict[str, SiteStats] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     health: dict[str, Health] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    """Site id → the name its seed gives it, which the table shows."""
 
     def table(self) -> str:
         """One row per site: new / revised / removed / restored / unchanged / errors; then,
         per site with errors, the count by kind and the failed URLs."""
         columns = (*OUTCOMES, "requests")
-        width = max([24, *(len(site) + 2 for site in self.sites)])
-        lines = [f"{'site':{width}}" + "".join(f"{c:>10}" for c in columns)]
+        label = {site: self._label(site) for site in self.sites}
+        width = max([24, *(_width(text) + 2 for text in label.values())])
+        lines = [_pad("site", width) + "".join(f"{c:>10}" for c in columns)]
         for site, stats in self.sites.items():
             values = stats.as_dict()
-            lines.append(f"{site:{width}}" + "".join(f"{values[c]:>10}" for c in columns))
-        labels = {"empty": "empty column", "layout_change": "LAYOUT CHANGE"}
+            lines.append(_pad(label[site], width) + "".join(f"{values[c]:>10}" for c in columns))
+        states = {"empty": "empty column", "layout_change": "LAYOUT CHANGE"}
         for site, health in self.health.items():
             if health.status != "ok":
-                label = labels.get(health.status, health.status)
-                lines.append(f"{site}: {label}: {health.message}")
+                state = states.get(health.status, health.status)
+                lines.append(f"{self._label(site)}: {state}: {health.message}")
         for site, stats in self.sites.items():
             if stats.reextracted:
                 lines.append(
-                    f"{site}: {stats.reextracted} unchanged notices re-extracted by this "
-                    "release's parser (no change on the site, no event)"
+                    f"{label[site]}: {stats.reextracted} unchanged notices re-extracted by "
+                    "this release's parser (no change on the site, no event)"
                 )
         for site in self.sites:
             failed = sorted(
@@ -125,7 +129,7 @@ class RunSummary:
                 continue
             kinds = Counter(f.kind for f in failed)
             counts = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
-            lines += ["", f"{site}: {len(failed)} errors ({counts})"]
+            lines += ["", f"{label[site]}: {len(failed)} errors ({counts})"]
             lines += [
                 f"  {f.kind:15} {_printable(f.url)}  {_printable(f.message)[:120]}"
                 for f in failed[:MAX_LISTED_FAILURES]
@@ -133,6 +137,20 @@ class RunSummary:
             if len(failed) > MAX_LISTED_FAILURES:
                 lines.append(f"  … and {len(failed) - MAX_LISTED_FAILURES} more")
         return "\n".join(lines)
+
+    def _label(self, site: str) -> str:
+        """The site as people know it, with the id commands take: 某某县教育局 通知公告 (zd)."""
+        name = _printable(self.names.get(site, site))
+        return name if name == site else f"{name} ({site})"
+
+
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
 
 
 def _printable(text: str) -> str:
@@ -198,7 +216,7 @@ class Crawler:
 
     async def run(self, seeds: list[Seed]) -> RunSummary:
         run_id = self.store.start_run([s.id for s in seeds])
-        summary = RunSummary(run_id)
+        summary = RunSummary(run_id, names={s.id: s.name for s in seeds})
         gates = Gates(self.settings.concurrency, self.settings.host_concurrency)
         async with make_client(self.settings) as client:
             await asyncio.gather(*(self._site(client, gates, seed, summary) for seed in seeds))

@@ -24,6 +24,7 @@ FIELD_LABELS: dict[str, str] = {"title": "标题", "body": "正文", "attachment
 }
 CATEGORY_SCHEME = "urn:govwatch:category"
 PUBLISHER_SCHEME = "urn:govwatch:publisher"
+SITE_SCHEME = "urn:govwatch:site"
 
 # XML 1.0 allows tab, newline, carriage return and these ranges; lxml refuses anything else.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -42,7 +43,7 @@ class Item:
     at: datetime
     html: str
     categories: tuple[tuple[str, str], ...]
-    """(scheme, term): 主题分类 and 发布机构."""
+    """(scheme, term): the site's name, 主题分类 and 发布机构."""
     index_no: str | None
     issued: datetime | None
     """发文日期 at Asia/Shanghai midnight."""
@@ -64,10 +65,14 @@ def build_item(event: FeedEventRow, base_url: str) -> Item:
     if event.kind == "removed":
         # A notice can be removed, come back and be removed again with the same version.
         guid += f"-{event.event_id}"
-    categories = tuple(
-        (scheme, meta[key])
-        for scheme, key in ((CATEGORY_SCHEME, "category"), (PUBLISHER_SCHEME, "publisher"))
-        if key in meta
+    site_name = xml_text(event.site_name)
+    categories = (
+        (SITE_SCHEME, site_name),
+        *(
+            (scheme, meta[key])
+            for scheme, key in ((CATEGORY_SCHEME, "category"), (PUBLISHER_SCHEME, "publisher"))
+            if key in meta
+        ),
     )
     extension: dict[str, Any] = {
         "notice_id": event.notice_id,
@@ -76,6 +81,7 @@ def build_item(event: FeedEventRow, base_url: str) -> Item:
         "kind": event.kind,
         "changed_fields": list(event.changed_fields),
         "site": event.site,
+        "site_name": site_name,
         "source_url": event.url,
         "notice_url": notice_page,
         "meta": meta,
@@ -128,7 +134,10 @@ def _body_html(
     links = [_link(xml_text(event.url), "原文"), _link(notice_page, "govwatch 页面")]
     if diff_page is not None:
         links.append(_link(diff_page, f"第 {event.version - 1} 版与第 {event.version} 版对比"))
-    parts = [f"<p>{' · '.join(links)}<br>第 {event.version} 版，{seen}（北京时间）记录</p>"]
+    site = _esc(xml_text(event.site_name))
+    parts = [
+        f"<p>{site} · {' · '.join(links)}<br>第 {event.version} 版，{seen}（北京时间）记录</p>"
+    ]
     if event.kind == "removed":
         parts.append(
             f"<p><strong>此公告已从原网站撤下。</strong>以下是最后记录的第 {event.version} 版。</p>"

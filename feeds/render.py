@@ -157,7 +157,7 @@ class FeedBuilder:
         while len(found) < self.max_items:
             events = self.store.feed_events(
                 kinds=topic.kinds,
-                sites=topic.sites,
+                site_ids=topic.sites,
                 before_id=before,
                 after_id=after_id,
                 text_any=topic.keywords,
@@ -176,10 +176,11 @@ class FeedBuilder:
 
     def _write(self, topic: Topic, fmt: Format, items: list[Item]) -> Feed:
         updated = items[0].at.replace(microsecond=0) if items else EPOCH
+        about = describe(topic, self.store.site_names() if topic.sites else {})
         if fmt == "json":
-            body = _json_feed(topic, items, self.base_url)
+            body = _json_feed(topic, items, self.base_url, about)
         else:
-            fg = _feedgen(topic, items, self.base_url, updated, fmt)
+            fg = _feedgen(topic, items, self.base_url, updated, fmt, about)
             body = cast(
                 bytes, fg.rss_str(pretty=True) if fmt == "rss" else fg.atom_str(pretty=True)
             )
@@ -222,14 +223,15 @@ def opml(topics: list[Topic], base_url: str) -> bytes:
     return cast(bytes, ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"
 
 
-def describe(topic: Topic) -> str:
-    """The topic's filters in a line, as the feed's description."""
+def describe(topic: Topic, names: dict[str, str]) -> str:
+    """The topic's filters in a line, as the feed's description; sites by the names their
+    seeds give them (`names`), else by id."""
     parts = [
         f"{label}：{'、'.join(values)}"
         for label, values in (
             ("关键词", topic.keywords),
             ("排除", topic.exclude),
-            ("站点", topic.sites),
+            ("站点", tuple(names.get(site, site) for site in topic.sites)),
             ("发布机构", topic.publishers),
             ("主题分类", topic.categories),
         )
@@ -267,7 +269,9 @@ class _AtomFixes:
         return element
 
 
-def _feedgen(topic: Topic, items: list[Item], base_url: str, updated: datetime, fmt: Format) -> Any:
+def _feedgen(
+    topic: Topic, items: list[Item], base_url: str, updated: datetime, fmt: Format, about: str
+) -> Any:
     """A feedgen generator of the topic; titles and subtitle HTML-escaped (see the module)."""
     fg = FeedGenerator()
     fg.load_extension("dc")
@@ -275,7 +279,7 @@ def _feedgen(topic: Topic, items: list[Item], base_url: str, updated: datetime, 
     self_url = feed_url(base_url, topic, fmt)
     fg.id(feed_url(base_url, topic, "atom"))
     fg.title(_esc(f"govwatch · {topic.title}"))
-    fg.description(_esc(describe(topic)))
+    fg.description(_esc(about))
     fg.link(href=self_url, rel="self")
     fg.link(href=f"{base_url}/", rel="alternate")  # the last link is RSS's <link>
     fg.language("zh-CN")
@@ -303,13 +307,13 @@ def _feedgen(topic: Topic, items: list[Item], base_url: str, updated: datetime, 
     return fg
 
 
-def _json_feed(topic: Topic, items: list[Item], base_url: str) -> bytes:
+def _json_feed(topic: Topic, items: list[Item], base_url: str, about: str) -> bytes:
     feed = {
         "version": JSON_FEED_VERSION,
         "title": f"govwatch · {topic.title}",
         "home_page_url": f"{base_url}/",
         "feed_url": feed_url(base_url, topic, "json"),
-        "description": describe(topic),
+        "description": about,
         "language": "zh-CN",
         "authors": [{"name": "govwatch"}],
         "items": [_json_item(item) for item in items],

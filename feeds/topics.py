@@ -77,9 +77,9 @@ def search_topic(q: str, site: str | None = None) -> Topic:
     """
     phrase = " ".join(q.split())
     if not phrase:
-        raise ValueError("the search needs a query (q)")
+        raise ValueError("搜索需要关键词（q）")
     if len(phrase) > MAX_QUERY:
-        raise ValueError(f"the query is longer than {MAX_QUERY} characters")
+        raise ValueError(f"关键词不能超过 {MAX_QUERY} 个字")
     site = (site or "").strip() or None
     title = f"搜索：{phrase}" + (f"（{site}）" if site else "")
     return Topic(id=SEARCH_ID, title=title, keywords=(phrase,), sites=(site,) if site else ())

@@ -6,14 +6,21 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 import click
 
-from govwatch.errors import ChallengeError, FetchError, GovwatchError, HTTPStatusError
+from govwatch.errors import (
+    ChallengeError,
+    ConfigError,
+    FetchError,
+    GovwatchError,
+    HTTPStatusError,
+)
 from govwatch.settings import Settings
 from parsers import Page, clean_bytes, registry
 from parsers.missing import is_soft_404
@@ -94,7 +101,26 @@ def _check_parser(name: str | None) -> None:
             raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+class ConfigProblem(click.ClickException):
+    """A one-line usage or configuration error: exit status 2, for scripts to tell."""
+
+    exit_code = 2
+
+
+class _Main(click.Group):
+    """Every command's GovwatchError becomes one line: a ConfigError (a seed, a setting, a
+    database that is not there, an unknown id) exits 2, anything else 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise ConfigProblem(str(exc)) from None
+        except GovwatchError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Main)
 @click.version_option(package_name="govwatch")
 def main() -> None:
     """Watch Chinese government notice pages: clean them, keep versions, publish feeds."""
@@ -192,26 +218,34 @@ db_option = click.option(
 )
 
 
-def _open_store(db: str | None) -> Store:
+def _open_store(db: str | None, *, create: bool = True) -> Store:
+    """The store of --db / GOVWATCH_DB, else the default one, named on stderr. A reading
+    command passes `create=False`: a database that is not there is an error, not a new
+    empty one."""
     from store import Store
 
-    try:
-        return Store.open(Settings.from_env(db=db).db_url)
-    except GovwatchError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = Settings.from_env(db=db)
+    if not settings.db:
+        click.echo(f"govwatch: using {settings.db_url.removeprefix('sqlite:///')}", err=True)
+    return Store.open(settings.db_url, create=create)
+
+
+def _known(ids: Iterable[str]) -> str:
+    return f"known: {', '.join(sorted(ids))}" if ids else "none known"
 
 
 def _load_seeds(path: str | None, only: tuple[str, ...]) -> list[Seed]:
+    """The seeds named (all of `only`, enabled or not), else the enabled ones; a
+    ConfigError when that leaves nothing to do."""
     from crawler.seeds import load_seeds
 
-    try:
-        seeds = load_seeds(Path(path or Settings.from_env().seeds))
-    except GovwatchError as exc:
-        raise click.ClickException(str(exc)) from None
+    where = Path(path or Settings.from_env().seeds)
+    seeds = load_seeds(where)
     if only:
         unknown = sorted(set(only) - {s.id for s in seeds})
         if unknown:
-            raise click.ClickException(f"unknown site id: {', '.join(unknown)}")
+            names = ", ".join(unknown)
+            raise ConfigError(f"no seed {names} in {where} ({_known(s.id for s in seeds)})")
         return [s for s in seeds if s.id in only]
     return [s for s in seeds if s.enabled]
 
@@ -249,6 +283,12 @@ def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> 
     from crawler.engine import Crawler
 
     seeds = _load_seeds(seeds_path, site_ids)
+    if not seeds:
+        where = seeds_path or Settings.from_env().seeds
+        raise ConfigError(
+            f"no enabled seed in {where}: set enabled = true in one, or name it "
+            "(govwatch crawl ID; govwatch sites lists them)"
+        )
     store = _open_store(db)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
@@ -264,6 +304,10 @@ def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> 
             progress.done()
         store.close()
     click.echo(summary.table())
+    # For cron: 1 when a site could not be crawled at all (no listing page read, or its
+    # listing stopped yielding notices); a failed notice page is in the table, not fatal.
+    if any(h.status in ("unreachable", "layout_change") for h in summary.health.values()):
+        sys.exit(1)
 
 
 class _Progress:
@@ -290,12 +334,18 @@ class _Progress:
 @format_option("table", "json", default="table")
 def events(db: str | None, site: str | None, kind: str | None, since: str | None, fmt: str) -> None:
     """Show what happened: new, revised, removed and restored notices, newest first."""
-    when = _parse_since(since)
-    store = _open_store(db)
+    zone = Settings.from_env().zone
+    when = _parse_since(since, zone)
+    store = _open_store(db, create=False)
     try:
+        names = store.site_names()
+        if site is not None and site not in names:
+            raise ConfigError(f"--site: no site {site!r} in {store.name} ({_known(names)})")
         rows = store.events(site=site, kind=cast("EventKind | None", kind), since=when)
     finally:
         store.close()
+    if not rows:
+        click.echo("govwatch: no events" + (f" since {when.isoformat()}" if when else ""), err=True)
     if fmt == "json":
         click.echo(
             _dump(
@@ -305,7 +355,8 @@ def events(db: str | None, site: str | None, kind: str | None, since: str | None
                         "url": r.url,
                         "title": r.title,
                         "site": r.site,
-                        "at": r.at.isoformat(),
+                        "site_name": r.site_name,
+                        "at": r.at.astimezone(zone).isoformat(),
                         "version": r.version,
                         "changed_fields": list(r.changed_fields),
                         "baseline": r.baseline,
@@ -317,19 +368,26 @@ def events(db: str | None, site: str | None, kind: str | None, since: str | None
         return
     for r in rows:
         click.echo(
-            f"{r.at:%Y-%m-%d %H:%M}  {r.kind:8} v{r.version or '-':<3} {r.site:20} "
+            f"{_local(r.at, zone)}  {r.kind:8} v{r.version or '-':<3} {_safe(r.site_name)}  "
             f"{_safe(r.title)}  {_safe(r.url)}"
         )
 
 
-def _parse_since(since: str | None) -> datetime | None:
+def _local(when: datetime, zone: ZoneInfo) -> str:
+    """A time in the configured zone, labelled with its offset: 2026-12-01 16:00+08:00."""
+    local = when.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M") + local.isoformat()[-6:]
+
+
+def _parse_since(since: str | None, zone: ZoneInfo) -> datetime | None:
+    """--since: ISO 8601; without an offset, a time in the configured zone."""
     if since is None:
         return None
     try:
         when = datetime.fromisoformat(since)
     except ValueError:
-        raise click.ClickException(f"--since: not an ISO date or datetime: {since!r}") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        raise ConfigError(f"--since: not an ISO date or datetime: {since!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
 def _safe(text: str) -> str:
@@ -348,23 +406,25 @@ def _safe_lines(text: str) -> str:
 @format_option("table", "json", default="table")
 def history(url: str, db: str | None, fmt: str) -> None:
     """The versions of one notice."""
-    store = _open_store(db)
+    zone = Settings.from_env().zone
+    store = _open_store(db, create=False)
     try:
         rows = store.history(url)
-    except GovwatchError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         store.close()
+    if not rows:
+        click.echo("govwatch: the notice is listed but was never fetched: no versions", err=True)
     if fmt == "json":
         click.echo(
             _dump(
                 [
                     {
                         "version": r.number,
-                        "fetched_at": r.fetched_at.isoformat(),
+                        "fetched_at": r.fetched_at.astimezone(zone).isoformat(),
                         "title": r.title,
                         "hash": r.content_hash,
                         "changed_fields": list(r.changed_fields),
+                        "parser": r.parser_version,
                     }
                     for r in rows
                 ]
@@ -373,7 +433,7 @@ def history(url: str, db: str | None, fmt: str) -> None:
         return
     for r in rows:
         changed = ", ".join(r.changed_fields) or "-"
-        click.echo(f"v{r.number:<3} {r.fetched_at:%Y-%m-%d %H:%M}  {changed:24} {_safe(r.title)}")
+        click.echo(f"v{r.number:<3} {_local(r.fetched_at, zone)}  {changed:24} {_safe(r.title)}")
 
 
 @main.command()
@@ -386,16 +446,17 @@ def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) 
     """What changed between two versions of a notice."""
     from store.diff import diff_bodies, to_html, to_json, to_unified
 
-    store = _open_store(db)
+    store = _open_store(db, create=False)
     try:
         versions = store.history(url)
-        newest = versions[-1].number if versions else 0
-        new_no = to or newest
+        if len(versions) < 2 and from_ is None:
+            have = "only one version" if versions else "no version yet"
+            click.echo(f"govwatch: {have}: nothing to diff", err=True)
+            return
+        new_no = to or versions[-1].number
         old_no = from_ or max(new_no - 1, 1)
         old = store.version(url, old_no)
         new = store.version(url, new_no)
-    except GovwatchError as exc:
-        raise click.ClickException(str(exc)) from None
     finally:
         store.close()
     body = diff_bodies(old.body, new.body)
@@ -446,7 +507,7 @@ def reparse(site: str | None, seeds_path: str | None, db: str | None) -> None:
         seeds = load_seeds(path) if seeds_path or path.exists() else []
     except GovwatchError as exc:
         raise click.ClickException(str(exc)) from None
-    store = _open_store(db)
+    store = _open_store(db, create=False)
     bar = _Progress() if sys.stderr.isatty() else None
 
     def progress(done: int, total: int) -> None:

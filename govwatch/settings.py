@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
@@ -58,9 +59,18 @@ class Settings:
     sites are not all hit at the same moment."""
     shutdown_timeout: float = 120.0
     """Seconds a stopping server waits for running crawls to finish before cancelling them."""
+    timezone: str = "Asia/Shanghai"
+    """IANA time zone the CLI shows times in and reads `--since` in (default China time)."""
     ca_bundle: str = ""
     """PEM file of CA certificates to trust for https sites, besides the default store (for
     a site whose chain the default store cannot complete); empty: the default store only."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"timezone {self.timezone!r}: not an IANA time zone") from None
 
     @property
     def db_url(self) -> str:

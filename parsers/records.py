@@ -90,17 +90,17 @@ class Page:
     def to_text(self) -> str:
         """Human-readable rendering for `--format text`."""
         if self.kind == "challenge":
-            return f"[challenge page: {self.vendor}] {self.url or ''}".rstrip()
+            return f"[反爬虫验证页：{self.vendor}] {self.url or ''}".rstrip()
         if self.kind == "listing":
             lines = [f"{i.date or '          '}  {i.title}  {i.url}" for i in self.items]
-            lines += [f"next: {u}" for u in self.next_pages]
+            lines += [f"下一页：{u}" for u in self.next_pages]
             return "\n".join(lines)
         lines = [self.title, ""]
-        lines += [f"{k}: {self.meta[k]}" for k in META_KEYS if self.meta.get(k)]
+        lines += [f"{META_LABELS[k]}：{self.meta[k]}" for k in META_KEYS if self.meta.get(k)]
         if self.meta:
             lines.append("")
         lines.append(self.body)
         if self.attachments:
             lines.append("")
-            lines += [f"附件: {a.name} <{a.url}>" for a in self.attachments]
+            lines += [f"附件：{a.name} <{a.url}>" for a in self.attachments]
         return "\n".join(lines)

@@ -16,6 +16,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, Connection, Engine
 
+from govwatch.errors import ConfigError
+
 BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
 # pg_advisory_xact_lock key that serialises migrations of processes opening one database.
@@ -34,6 +36,23 @@ def parse_url(url: str) -> URL:
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise sa.exc.ArgumentError(f"unsupported database {parsed.get_backend_name()!r}")
     return parsed
+
+
+def require_file(url: URL) -> None:
+    """ConfigError unless a SQLite database file exists (a reader must not create an empty
+    one), with a hint for the three slashes of a relative path and the four of an absolute
+    one."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    path = Path(url.database)
+    if path.is_file():
+        return
+    hint = ""
+    if not path.is_absolute() and Path("/", path).is_file():
+        hint = f" (an absolute path takes four slashes: sqlite:////{path})"
+    elif path.is_absolute() and Path(str(path).lstrip("/")).is_file():
+        hint = f" (a relative path takes three slashes: sqlite:///{str(path).lstrip('/')})"
+    raise ConfigError(f"no database at {path}{hint}")
 
 
 def create_engine(url: URL) -> Engine:

@@ -73,6 +73,7 @@ class EventRow:
     url: str
     title: str
     site: str
+    site_name: str
     at: datetime
     version: int | None
     changed_fields: tuple[str, ...]
@@ -107,6 +108,7 @@ class FeedEventRow:
     notice_id: int
     url: str
     site: str
+    site_name: str
     title: str
     body: str
     meta: dict[str, str]

@@ -83,10 +83,13 @@ class Store:
         self.name = url.render_as_string(hide_password=True)
 
     @classmethod
-    def open(cls, url: str, *, clock: Callable[[], datetime] = utcnow) -> Store:
+    def open(
+        cls, url: str, *, clock: Callable[[], datetime] = utcnow, create: bool = True
+    ) -> Store:
         """Connect and migrate to the newest schema; StoreError (password masked) if we can't.
 
-        `clock` gives the times written to the store; tests pass a fake one.
+        `clock` gives the times written to the store; tests pass a fake one. Without
+        `create`, a SQLite file that does not exist is a ConfigError, not a new store.
         """
         try:
             parsed = database.parse_url(url)
@@ -95,6 +98,8 @@ class Store:
                 "not a usable database URL (sqlite:///PATH or postgresql+psycopg://...): "
                 + str(exc).splitlines()[0].replace(url, "<url>")
             ) from exc
+        if not create:
+            database.require_file(parsed)
         engine = database.create_engine(parsed)
         try:
             database.migrate(engine)
@@ -616,9 +621,12 @@ class Store:
                 notices.c.url,
                 notices.c.site_id,
                 sa.func.coalesce(versions.c.title, notices.c.title).label("title"),
+                sites.c.name.label("site_name"),
             )
             .select_from(
-                events.join(notices, events.c.notice_id == notices.c.id).outerjoin(
+                events.join(notices, events.c.notice_id == notices.c.id)
+                .join(sites, sites.c.id == notices.c.site_id)
+                .outerjoin(
                     versions,
                     sa.and_(
                         versions.c.notice_id == events.c.notice_id,
@@ -643,6 +651,7 @@ class Store:
                     url=row.url,
                     title=row.title,
                     site=row.site_id,
+                    site_name=row.site_name,
                     at=row.at,
                     version=row.version,
                     changed_fields=tuple(row.changed_fields),
@@ -899,13 +908,13 @@ class Store:
         self,
         *,
         kinds: tuple[EventKind, ...],
-        sites: tuple[str, ...] = (),
+        site_ids: tuple[str, ...] = (),
         before_id: int | None = None,
         after_id: int | None = None,
         text_any: tuple[str, ...] = (),
         limit: int,
     ) -> list[FeedEventRow]:
-        """Events of `kinds` (on `sites`; none given: every site) with ids between `after_id`
+        """Events of `kinds` (of `site_ids`; none: every site) with ids between `after_id`
         and `before_id` (both exclusive), newest first, each with its version and, for a
         revision, the version before.
 
@@ -936,9 +945,11 @@ class Store:
                 previous.c.title.label("previous_title"),
                 previous.c.body.label("previous_body"),
                 previous.c.meta.label("previous_meta"),
+                sites.c.name.label("site_name"),
             )
             .select_from(
                 events.join(notices, notices.c.id == events.c.notice_id)
+                .join(sites, sites.c.id == notices.c.site_id)
                 .join(
                     current,
                     sa.and_(
@@ -959,10 +970,10 @@ class Store:
             .order_by(events.c.id.desc())
             .limit(limit)
         )
-        if sites:
+        if site_ids:
             # `|| ''` keeps SQLite off ix_notices_site_id: through it, it would collect and sort
             # every event of the site, where walking the events newest first stops at `limit`.
-            stmt = stmt.where((notices.c.site_id + "").in_(sites))
+            stmt = stmt.where((notices.c.site_id + "").in_(site_ids))
         if before_id is not None:
             stmt = stmt.where(events.c.id < before_id)
         if after_id is not None:
@@ -1000,6 +1011,7 @@ class Store:
             notice_id=row.notice_id,
             url=row.url,
             site=row.site_id,
+            site_name=row.site_name,
             title=row.title,
             body=row.body,
             meta=dict(row.meta),

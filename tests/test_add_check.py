@@ -84,8 +84,10 @@ def test_add_writes_a_seed_that_check_passes_and_crawl_crawls_whole(
     db = f"sqlite:///{tmp_path / 'g.db'}"
     crawled = run("crawl", "--seeds", str(seeds), "--db", db)
     assert crawled.returncode == 0, crawled.stderr
-    row = next(line.split() for line in crawled.stdout.splitlines() if line.startswith(seed.id))
-    new, errors = int(row[1]), int(row[6])
+    label = f"{seed.name} ({seed.id})"
+    row = next(line for line in crawled.stdout.splitlines() if line.startswith(label))
+    counts = row.removeprefix(label).split()
+    new, errors = int(counts[0]), int(counts[5])
     assert (new, errors) == (len(site.notices), 0)
     with Store.open(db) as store:
         listed = {e.url for e in store.events(kind="new")}

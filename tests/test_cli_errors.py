@@ -52,6 +52,7 @@ def make_files(tmp: Path) -> dict[str, Path]:
         "seed_rate": tmp / "seed_rate.toml",
         "good_seed": tmp / "good.toml",
         "not_a_db": tmp / "notadb.db",
+        "store": tmp / "store.db",
     }
     files["empty"].write_bytes(b"")
     files["binary"].write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
@@ -69,6 +70,7 @@ def make_files(tmp: Path) -> dict[str, Path]:
     files["seed_rate"].write_text(seed_text(rate="nan"), "utf-8")
     files["good_seed"].write_text(GOOD_SEED, "utf-8")
     files["not_a_db"].write_bytes(b"this is not a database\x00" * 100)
+    Store.open(f"sqlite:///{files['store']}").close()
     return files
 
 
@@ -201,8 +203,13 @@ CASES: list[Case] = [
     ),
     (
         "history of an unknown notice",
-        lambda f: ["history", "http://x/unknown.html", "--db", f"sqlite:///{f['dir']}/h.db"],
+        lambda f: ["history", "http://x/unknown.html", "--db", f"sqlite:///{f['store']}"],
         lambda f: "http://x/unknown.html",
+    ),
+    (
+        "history in a database that is not there",
+        lambda f: ["history", "http://x/1.html", "--db", f"sqlite:///{f['dir']}/none.db"],
+        lambda f: f"{f['dir']}/none.db",
     ),
 ]
 
@@ -282,7 +289,7 @@ def test_missing_topic_file(tmp_path: Path) -> None:
     "args",
     [
         ["events", "--db", UNREACHABLE_PG],
-        ["crawl", "--seeds", "seeds", "--db", UNREACHABLE_PG],
+        ["crawl", "zhangdian-jyj-tzgg", "--seeds", "seeds", "--db", UNREACHABLE_PG],
         ["fetch", "http://[::1"],
     ],
 )

@@ -287,12 +287,17 @@ def test_rss_carries_dublin_core_and_categories(store: Store) -> None:
     assert dated.findtext(f"{DC}identifier") == "11370303004-2025-0001"
     assert dated.findtext(f"{DC}date") == "2025-02-28T00:00:00+08:00"
     assert [(c.get("domain"), c.text) for c in dated.findall("category")] == [
+        ("urn:govwatch:site", "张店区教育和体育局 通知公告"),
         ("urn:govwatch:category", "教育"),
         ("urn:govwatch:publisher", "张店区教育和体育局"),
     ]
     assert undated.find(f"{DC}identifier") is None and undated.find(f"{DC}date") is None
     entry = parsed(feed).entries[1]
-    assert [t.term for t in entry.tags] == ["教育", "张店区教育和体育局"]
+    assert [t.term for t in entry.tags] == [
+        "张店区教育和体育局 通知公告",
+        "教育",
+        "张店区教育和体育局",
+    ]
 
 
 def test_json_feed_govwatch_extension(store: Store) -> None:
@@ -306,6 +311,7 @@ def test_json_feed_govwatch_extension(store: Store) -> None:
         "kind": "revised",
         "changed_fields": ["body", "meta.doc_no"],
         "site": ZD,
+        "site_name": "张店区教育和体育局 通知公告",
         "source_url": url(1),
         "notice_url": f"{BASE}/notices/1",
         "diff_url": f"{BASE}/notices/1/diff?from=1&to=2",
@@ -318,7 +324,8 @@ def test_json_feed_govwatch_extension(store: Store) -> None:
         },
     }
     assert [i["_govwatch"]["kind"] for i in items] == ["removed", "revised", "new", "new"]
-    assert items[1]["url"] == url(1) and items[1]["tags"] == ["教育", "张店区教育和体育局"]
+    assert items[1]["url"] == url(1)
+    assert items[1]["tags"] == ["张店区教育和体育局 通知公告", "教育", "张店区教育和体育局"]
 
 
 # Hostile markup

@@ -121,7 +121,7 @@ def test_listing_that_stops_yielding_is_a_layout_change_not_removals(
         stats, health = broken.sites["county-tzgg"], broken.health["county-tzgg"]
         assert health.status == "layout_change"
         assert (stats.new, stats.revised, stats.removed, stats.errors) == (0, 0, 0, 0)
-        assert "county-tzgg: LAYOUT CHANGE: the listing pages list no notices any more" in (
+        assert "(county-tzgg): LAYOUT CHANGE: the listing pages list no notices any more" in (
             broken.table()
         )
         assert crawl(store, url).health["county-tzgg"].status == "layout_change"

@@ -374,6 +374,23 @@ def test_opml_lists_every_topic_feed(client: httpx.Client, crawled: Crawled) -> 
     assert cached.status_code == 304
 
 
+def test_pages_name_sites_and_speak_chinese(client: httpx.Client, crawled: Crawled) -> None:
+    """Sites by the names their seeds give them, not ids; error pages in Chinese."""
+    name = next(s.name for s in crawled.seeds if s.id == "generic")
+    notice = client.get(f"/notices/{crawled.revised}").text
+    assert f'<th scope="row">网站</th><td>{name}</td>' in notice
+    assert f'<span class="aside">{name}</span>' in client.get("/").text
+    for path, message in (
+        ("/notices/999999", "没有这条公告"),
+        ("/nowhere", "找不到这个页面"),
+        ("/feeds/nope.rss", "没有名为 nope 的专题"),
+        (f"/notices/{crawled.revised}?version=9", "这条公告没有第 9 版"),
+    ):
+        page = client.get(path)
+        assert page.status_code == 404 and message in page.text, path
+    assert "搜索需要关键词" in client.get("/feeds/search.rss").text
+
+
 def test_notice_page(client: httpx.Client, crawled: Crawled) -> None:
     response = client.get(f"/notices/{crawled.revised}")
     assert response.status_code == 200

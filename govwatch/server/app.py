@@ -56,6 +56,11 @@ DRAIN_SECONDS = 30
 HEALTH_DB_TIMEOUT = 5.0
 RECENT_EVENTS = 30
 MAX_ID = 2**31 - 1
+STATUS_MESSAGES = {
+    "Not Found": "找不到这个页面",
+    "Method Not Allowed": "这个页面只能读取",
+    "Bad Request": "请求有误",
+}
 
 SECURITY_HEADERS = {
     # Pages need nothing but their own stylesheet; a feed opened in a browser gets nothing.
@@ -162,7 +167,7 @@ class Views:
     def feed(self, request: Request) -> Response:
         name, fmt = request.path_params["topic"], request.path_params["fmt"]
         if fmt not in FORMATS:
-            raise HTTPException(404, f"no feed format {fmt!r}: use .rss, .atom or .json")
+            raise HTTPException(404, f"没有 {fmt} 格式的订阅：请用 .rss、.atom 或 .json")
         if name == HEALTH_ID:
             rows = self.store.health_changes()
             feed = health_feed(rows, self.store.site_names(), self.base_url, fmt)
@@ -177,7 +182,7 @@ class Views:
         elif name in self.topics:
             topic = self.topics[name]
         else:
-            raise HTTPException(404, f"no topic {name!r}")
+            raise HTTPException(404, f"没有名为 {name} 的专题")
         feed = self.feeds.render(topic, fmt)
         return cached(request, feed.body, feed.media_type, feed.etag, feed.last_modified)
 
@@ -197,7 +202,7 @@ class Views:
         # Ids past the database's integer range are not an error of the database.
         notice = self.store.notice_by_id(notice_id) if notice_id <= MAX_ID else None
         if notice is None:
-            raise HTTPException(404, "no such notice")
+            raise HTTPException(404, "没有这条公告")
         return notice
 
     def notice(self, request: Request) -> Response:
@@ -206,10 +211,12 @@ class Views:
         number = _int_param(request, "version") or notice.current_version
         shown = next((v for v in versions if v.number == number), None)
         if number is not None and shown is None:
-            raise HTTPException(404, f"the notice has no version {number}")
+            raise HTTPException(404, f"这条公告没有第 {number} 版")
+        site_name = self.store.site_names().get(notice.site_id, notice.site_id)
         body = self.render(
             "notice.html",
             notice=notice,
+            site_name=site_name,
             version=shown,
             versions=versions[::-1],
             paragraphs=[p for p in shown.body.split("\n") if p.strip()] if shown else [],
@@ -224,7 +231,7 @@ class Views:
         new_no = _int_param(request, "to") or notice.current_version or 0
         old_no = _int_param(request, "from") or max(new_no - 1, 1)
         if old_no not in versions or new_no not in versions:
-            raise HTTPException(404, f"the notice has no versions {old_no} and {new_no}")
+            raise HTTPException(404, f"这条公告没有第 {old_no} 版和第 {new_no} 版")
         old, new = versions[old_no], versions[new_no]
         body_diff = diff_bodies(old.body, new.body)
         added, removed = pages.attachment_changes(old, new)
@@ -299,7 +306,7 @@ def _int_param(request: Request, name: str) -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or int(raw) < 1:
-        raise HTTPException(400, f"{name} must be a version number")
+        raise HTTPException(400, f"{name} 应是版本号（正整数）")
     return int(raw)
 
 
@@ -329,7 +336,9 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        return await run_in_threadpool(views.error, request, exc.status_code, exc.detail)
+        # Starlette's own errors (an unknown path, a POST) carry the English reason phrase.
+        detail = STATUS_MESSAGES.get(exc.detail, exc.detail)
+        return await run_in_threadpool(views.error, request, exc.status_code, detail)
 
     async def store_error(request: Request, exc: Exception) -> Response:
         log.error("%s %s: %s", request.method, request.url.path, exc)
