@@ -550,12 +550,18 @@ def migrate(db: str | None) -> None:
     click.echo(f"{store.name}: schema up to date")
 
 
+class CannotStart(click.ClickException):
+    """`serve` could not start serving: exit status 3, as the README says."""
+
+    exit_code = 3
+
+
 @main.command()
 @click.option("--seeds", "seeds_path", help="Seed file or directory (default: seeds/).")
 @click.option("--topics", "topics_path", help="Topics file (default: only the `all` topic).")
 @db_option
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, help="Port to listen on (default 8080).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default 8080).")
 def serve(
     seeds_path: str | None,
     topics_path: str | None,
@@ -567,6 +573,7 @@ def serve(
     import logging
 
     from feeds.topics import load_topics
+    from govwatch.server.app import ListenError
     from govwatch.server.app import serve as run_server
 
     try:
@@ -585,11 +592,12 @@ def serve(
         logging.getLogger("govwatch.server").warning("no enabled seeds: serving without crawling")
     store = _open_store(db)
     try:
-        started = run_server(store, topics, seeds, settings)
+        status = run_server(store, topics, seeds, settings)
+    except ListenError as exc:
+        raise CannotStart(str(exc)) from None
     finally:
         store.close()
-    if not started:
-        sys.exit(3)
+    sys.exit(status)
 
 
 # --- adding and checking seeds ----------------------------------------------

@@ -8,8 +8,9 @@ stall every feed and page served meanwhile. Seeds that share a host take turns, 
 crawler paces requests per run and two runs at once would double a host's rate.
 
 Stopping waits for running crawls to finish, so a stop never leaves a crawl half done; past
-`timeout` they are cancelled (each store write is a transaction of its own, so even then
-nothing is half-written: the run just stays unfinished).
+`timeout`, or at once when the server is told to stop now, they are cancelled (each store
+write is a transaction of its own, so even then nothing is half-written: the run just stays
+unfinished, and the next crawl finishes it).
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ class CrawlScheduler:
     def running(self) -> bool:
         return bool(self._scheduler.state == STATE_RUNNING)
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def start(self) -> None:
         """Add one job per seed, each due now, and start; call on the server's event loop."""
         now = datetime.now(UTC)
@@ -112,22 +117,33 @@ class CrawlScheduler:
         self._scheduler.start()
 
     def status(self) -> dict[str, dict[str, Any]]:
-        jobs = {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
+        # A paused job keeps its next run time, which a stopping server will not keep.
+        jobs = {} if self._stopping else {j.id: j.next_run_time for j in self._scheduler.get_jobs()}
         return {site: s.as_json(jobs.get(site)) for site, s in self.sites.items()}
 
-    async def stop(self, timeout: float) -> None:
-        """No new runs; wait up to `timeout` for running ones, then cancel them."""
+    def pause(self) -> int:
+        """No new runs from now on; returns how many crawls are running."""
         self._stopping = True
         if self.running:
             self._scheduler.pause()
+        return sum(status.running for status in self.sites.values())
+
+    def cancel(self) -> None:
+        """Cancel the running crawls: each stops at its next await, after the store write
+        under way, if any."""
+        with self._lock:
+            for loop, task in self._inflight.values():
+                loop.call_soon_threadsafe(task.cancel)
+
+    async def stop(self, timeout: float) -> None:
+        """No new runs; wait up to `timeout` for running ones, then cancel them. Calling it
+        again once stopped does nothing."""
+        self.pause()
         if self._jobs:
-            log.info("waiting for %d running crawl(s) to finish", len(self._jobs))
             _, pending = await asyncio.wait(set(self._jobs), timeout=timeout)
             if pending:
                 log.warning("cancelling %d crawl(s) still running after %ss", len(pending), timeout)
-                with self._lock:
-                    for loop, task in self._inflight.values():
-                        loop.call_soon_threadsafe(task.cancel)
+                self.cancel()
                 await asyncio.wait(pending, timeout=CANCEL_GRACE)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
