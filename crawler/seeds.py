@@ -1,28 +1,9 @@
 """Seeds: one TOML file per watched column of a site, validated with errors that name
 the file and the key.
 
-    id = "jingjiang-tzgg"                 # unique, [a-z0-9-]
-    name = "靖江市教育局 通知公告"
-    parser = "hanweb_jpaas"                # a registered parser; "generic" for any site
-    listing_urls = ["https://…/col/col1234/index.html"]
-    max_pages = 5                          # listing pages followed per crawl
-    interval = "6h"                        # how often the scheduler crawls it
-    topics = ["靖江", "教育"]
-    encoding = "gb18030"                   # optional: overrides what the pages declare
-    rate = 1.0                             # optional: requests per second per host
-    allowed_hosts = ["www.jingjiang.gov.cn"]   # optional: defaults to the listing hosts
-    enabled = true                         # optional: false keeps it out of a plain
-                                           # `govwatch crawl` (name it to crawl it)
-    baseline = true                        # optional: the first crawl is quiet (below)
-    baseline_days = 3                      # optional: …except notices this recent
-
-The first crawl of a seed stores everything but announces only notices published within
-`baseline_days` (their own 发布日期/发文日期, else the listing's date): the column's history
-is not news. `baseline = false` announces every notice of the first crawl.
-
-    [revisit]                              # optional
-    recent_days = 30                       # notices first seen this recently: every crawl
-    old_every = "7d"                       # older ones: at most this often
+The keys are declared once, in SEED_KEYS below; the README's table of them (type, unit,
+default, meaning, example) is generated from these declarations, and `seeds/*.toml` are
+examples.
 """
 
 from __future__ import annotations
@@ -36,30 +17,165 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from govwatch.config import read_toml
+from govwatch.config import REQUIRED, Key, TableReader, defaults, format_duration, read_toml
 from govwatch.errors import ConfigError
 from parsers import registry
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
+REVISIT_KEYS = (
+    Key(
+        "recent_days",
+        "integer",
+        30,
+        "Notices first seen within this many days are fetched again on every crawl.",
+        "14",
+        unit="days",
+    ),
+    Key(
+        "old_every",
+        "duration",
+        timedelta(days=7),
+        "Older notices are fetched again at most this often.",
+        '"3d"',
+        unit="s, m, h or d",
+    ),
+)
 
-def parse_duration(text: str) -> timedelta:
-    """ "30m", "6h", "10s", "7d" → timedelta."""
-    m = _DURATION.match(text)
-    if m is None:
-        raise ValueError(f"not a duration like 30m, 6h, 10s or 7d: {text!r}")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+SEED_KEYS = (
+    Key(
+        "id",
+        "string",
+        REQUIRED,
+        "Unique among the seeds: lower-case letters, digits, `-` and `_`. Commands "
+        "(`govwatch crawl ID`, `check`, `events --site`) and a `[[topic]]`'s `sites` name "
+        "the seed by it.",
+        '"jingjiang-jyj-tzgg"',
+    ),
+    Key(
+        "name",
+        "string",
+        REQUIRED,
+        "The column as people know it: agency and column.",
+        '"靖江市教育局 通知公告"',
+    ),
+    Key(
+        "parser",
+        "string",
+        REQUIRED,
+        "A registered parser (`govwatch parsers`); `generic` reads any site.",
+        '"hanweb_jpaas"',
+    ),
+    Key(
+        "listing_urls",
+        "strings",
+        REQUIRED,
+        "The column's first listing page, http or https (several: one after the other); "
+        "these pages and their next pages are always read as listings.",
+        '["http://www.jingjiang.gov.cn/col/col6121/index.html"]',
+    ),
+    Key(
+        "max_pages",
+        "integer",
+        5,
+        "Listing pages read per crawl, next pages included; a crawl stops sooner at a page "
+        "that lists only notices already stored. At least 1.",
+        "10",
+        unit="pages",
+    ),
+    Key(
+        "interval",
+        "duration",
+        REQUIRED,
+        "How often `govwatch serve` crawls the seed: a number and a unit, `s`, `m`, `h` or "
+        "`d` (`10s`, `30m`, `6h`, `7d`). `govwatch crawl` crawls once, when it is run.",
+        '"6h"',
+        unit="s, m, h or d",
+    ),
+    Key(
+        "topics",
+        "strings",
+        (),
+        "Labels, stored with the site. Feeds do not select by them: a `[[topic]]` takes a "
+        "seed's notices when its `sites` names the seed's `id` (or by keywords, publishers, "
+        "categories).",
+        '["靖江", "教育"]',
+    ),
+    Key(
+        "encoding",
+        "string",
+        None,
+        "The pages' character encoding, for a site whose pages declare it wrongly (any name "
+        "Python knows: `gb18030`, `utf-8` …).",
+        '"gb18030"',
+        default_text="what each page declares",
+    ),
+    Key(
+        "rate",
+        "number",
+        1.0,
+        "Requests per second to each of the seed's hosts: on a host, a request (a retry "
+        "too) starts at most every 1/rate seconds, so `0.5` is one every 2 s. Above 0.",
+        "0.5",
+        unit="requests/s per host",
+    ),
+    Key(
+        "allowed_hosts",
+        "strings",
+        (),
+        "The hosts the crawl fetches from: listed notices and next pages on other hosts are "
+        "skipped, redirects to them not followed.",
+        '["www.jingjiang.gov.cn", "jyj.jingjiang.gov.cn"]',
+        default_text="the hosts of `listing_urls`",
+    ),
+    Key(
+        "revisit",
+        "table",
+        None,
+        "How often stored notices are fetched again, to see revisions and removals: a "
+        "`[revisit]` table of the two keys below.",
+        "",
+        default_text="the defaults below",
+        keys=REVISIT_KEYS,
+    ),
+    Key(
+        "enabled",
+        "boolean",
+        True,
+        "`false` keeps the seed out of `govwatch serve`'s schedule and out of a `govwatch "
+        "crawl` without ids; `govwatch crawl ID` still crawls it.",
+        "false",
+    ),
+    Key(
+        "baseline",
+        "boolean",
+        True,
+        "The first crawl is quiet: it stores every notice and its `new` event, but only "
+        "those published within `baseline_days` make feed items. `false` announces every "
+        "notice of the first crawl.",
+        "false",
+    ),
+    Key(
+        "baseline_days",
+        "integer",
+        3,
+        "On a quiet first crawl, notices published within this many days (by their own "
+        "发布日期 or 发文日期, else the listing's date) still make feed items. 0 or more.",
+        "7",
+        unit="days",
+    ),
+)
+
+_DEFAULT = defaults(SEED_KEYS)
+_REVISIT_DEFAULT = defaults(REVISIT_KEYS)
 
 
 @dataclass(frozen=True)
 class Revisit:
-    recent_days: int = 30
-    old_every: timedelta = timedelta(days=7)
+    recent_days: int = _REVISIT_DEFAULT["recent_days"]
+    old_every: timedelta = _REVISIT_DEFAULT["old_every"]
 
 
 @dataclass(frozen=True)
@@ -71,13 +187,13 @@ class Seed:
     max_pages: int
     interval: timedelta
     topics: tuple[str, ...]
-    encoding: str | None = None
-    rate: float = 1.0
-    allowed_hosts: tuple[str, ...] = ()
+    encoding: str | None = _DEFAULT["encoding"]
+    rate: float = _DEFAULT["rate"]
+    allowed_hosts: tuple[str, ...] = _DEFAULT["allowed_hosts"]
     revisit: Revisit = field(default_factory=Revisit)
-    enabled: bool = True
-    baseline: bool = True
-    baseline_days: int = 3
+    enabled: bool = _DEFAULT["enabled"]
+    baseline: bool = _DEFAULT["baseline"]
+    baseline_days: int = _DEFAULT["baseline_days"]
     path: Path | None = None
 
     @property
@@ -87,66 +203,17 @@ class Seed:
         return tuple(dict.fromkeys(urlsplit(u).hostname or "" for u in self.listing_urls))
 
 
-class _Reader:
-    """Typed access to one seed file's table; every error names the file and key."""
-
-    def __init__(self, path: Path, data: dict[str, Any], prefix: str = "") -> None:
-        self.path = path
-        self.data = data
-        self.prefix = prefix
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {self.prefix}{key}: {problem}")
-
-    def get(self, key: str, kind: type, default: Any = ...) -> Any:
-        if key not in self.data:
-            if default is ...:
-                raise self.fail(key, "missing")
-            return default
-        value = self.data[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise self.fail(key, f"must be a {kind.__name__}, not {type(value).__name__}")
-        return value
-
-    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
-        value = self.get(key, list, default)
-        if not all(isinstance(v, str) and v for v in value):
-            raise self.fail(key, "must be a list of non-empty strings")
-        return tuple(value)
-
-    def duration(self, key: str, default: Any = ...) -> timedelta:
-        raw = self.get(key, str, default)
-        if isinstance(raw, timedelta):
-            return raw
-        try:
-            return parse_duration(raw)
-        except ValueError as exc:
-            raise self.fail(key, str(exc)) from None
-
-
-_KNOWN = set(
-    "id name parser listing_urls max_pages interval topics encoding rate allowed_hosts "
-    "revisit enabled baseline baseline_days".split()
-)
-
-
 def load_seed(path: Path) -> Seed:
-    data = read_toml(path)
-    r = _Reader(path, data)
-    unknown = sorted(set(data) - _KNOWN)
-    if unknown:
-        raise r.fail(unknown[0], "unknown key")
-    seed_id = r.get("id", str)
+    r = TableReader(path, read_toml(path), SEED_KEYS)
+    seed_id = r["id"]
     if not _ID.match(seed_id):
         raise r.fail("id", "use lower-case letters, digits, - and _")
-    parser = r.get("parser", str)
+    parser = r["parser"]
     try:
         registry.get(parser)
     except ConfigError as exc:
         raise r.fail("parser", str(exc)) from None
-    urls = r.strings("listing_urls")
+    urls = r["listing_urls"]
     if not urls:
         raise r.fail("listing_urls", "needs at least one URL")
     for url in urls:
@@ -157,47 +224,33 @@ def load_seed(path: Path) -> Seed:
             raise r.fail("listing_urls", f"not a URL: {url!r} ({exc})") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise r.fail("listing_urls", f"not an http(s) URL: {url!r}")
-    max_pages = r.get("max_pages", int, 5)
-    if max_pages < 1:
+    if r["max_pages"] < 1:
         raise r.fail("max_pages", "must be at least 1")
-    rate = r.get("rate", float, 1.0)
-    if not (rate > 0 and math.isfinite(rate)):
+    if not (r["rate"] > 0 and math.isfinite(r["rate"])):
         raise r.fail("rate", "must be a positive number")
-    revisit = Revisit()
-    if "revisit" in data:
-        table = r.get("revisit", dict)
-        rr = _Reader(path, table, "revisit.")
-        extra = sorted(set(table) - {"recent_days", "old_every"})
-        if extra:
-            raise rr.fail(extra[0], "unknown key")
-        revisit = Revisit(
-            recent_days=rr.get("recent_days", int, 30),
-            old_every=rr.duration("old_every", timedelta(days=7)),
-        )
-    baseline_days = r.get("baseline_days", int, 3)
-    if baseline_days < 0:
+    if r["baseline_days"] < 0:
         raise r.fail("baseline_days", "must be 0 or more")
-    encoding = r.get("encoding", str, None)
-    if encoding is not None:
+    if r["encoding"] is not None:
         try:
-            codecs.lookup(encoding)
+            codecs.lookup(r["encoding"])
         except LookupError:
-            raise r.fail("encoding", f"unknown encoding {encoding!r}") from None
+            raise r.fail("encoding", f"unknown encoding {r['encoding']!r}") from None
+    revisit = r.table("revisit")
     return Seed(
         id=seed_id,
-        name=r.get("name", str),
+        name=r["name"],
         parser=parser,
         listing_urls=urls,
-        max_pages=max_pages,
-        interval=r.duration("interval"),
-        topics=r.strings("topics", []),
-        encoding=encoding,
-        rate=rate,
-        allowed_hosts=r.strings("allowed_hosts", []),
-        revisit=revisit,
-        enabled=r.get("enabled", bool, True),
-        baseline=r.get("baseline", bool, True),
-        baseline_days=baseline_days,
+        max_pages=r["max_pages"],
+        interval=r["interval"],
+        topics=r["topics"],
+        encoding=r["encoding"],
+        rate=r["rate"],
+        allowed_hosts=r["allowed_hosts"],
+        revisit=Revisit(recent_days=revisit["recent_days"], old_every=revisit["old_every"]),
+        enabled=r["enabled"],
+        baseline=r["baseline"],
+        baseline_days=r["baseline_days"],
         path=path,
     )
 
@@ -223,15 +276,6 @@ _NOT_ID = re.compile(r"[^a-z0-9]+")
 _PAGE_FILE = re.compile(r"^(?:index|default|list|main)(?:_\d+)?\.[a-z]+$|^$", re.I)
 _MAX_COLUMN = 24
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a newline would end a comment; TOML bans the rest
-
-
-def format_duration(delta: timedelta) -> str:
-    """timedelta → the largest whole unit parse_duration reads ("6h", "90m", "45s")."""
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def _string(value: str) -> str:

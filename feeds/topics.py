@@ -1,14 +1,10 @@
 """Topics: what one feed carries, read from topics.toml; errors name the file and the key.
 
-    [[topic]]
-    id = "xiaoyuan-anquan"                 # unique, [a-z0-9_-]; the feed is /feeds/<id>.rss
-    title = "校园安全"
-    keywords = ["校园安全", "防溺水"]      # any of them in the title or body (none: every notice)
-    exclude = ["招标"]                     # optional: none of them in the title or body
-    sites = ["zhangdian-jyj-tzgg"]         # optional: seed ids
-    publishers = ["教育和体育局"]           # optional: contained in 发布机构
-    categories = ["教育"]                  # optional: contained in 主题分类
-    kinds = ["new", "revised"]             # optional: of new, revised, removed (default all)
+A topics file is `[[topic]]` tables of the keys declared in TOPIC_KEYS below (the README's
+table of them is generated from these declarations; `topics.toml` is an example). A notice
+is in a topic's feed when it passes every key the topic gives: one of its `sites`, any of
+its `keywords`, none of `exclude`, one of its `publishers` and `categories`, an event of
+its `kinds`. A seed's own `topics` are labels and play no part.
 
 Keywords match ignoring the case of Latin letters A-Z (PM2.5, STEM), exactly otherwise:
 that is what SQL's LIKE does on SQLite, so the store can prefilter by keyword and the check
@@ -21,12 +17,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from govwatch.config import read_toml
+from govwatch.config import REQUIRED, Key, TableReader, read_toml
 from govwatch.errors import ConfigError
 
 FeedKind = Literal["new", "revised", "removed"]
@@ -39,7 +35,62 @@ MAX_QUERY = 100
 """Longest ad-hoc query, in characters: the query comes from any URL."""
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_KNOWN = frozenset("id title keywords exclude sites publishers categories kinds".split())
+
+TOPIC_KEYS = (
+    Key(
+        "id",
+        "string",
+        REQUIRED,
+        "Unique among the topics: lower-case letters, digits, `-` and `_`. The feed is "
+        "`/feeds/<id>.rss` (`.atom`, `.json`); `all` and `search` are built in.",
+        '"xiaoyuan-anquan"',
+    ),
+    Key("title", "string", REQUIRED, "The feed's title.", '"校园安全"'),
+    Key(
+        "keywords",
+        "strings",
+        (),
+        "Notices whose title or body contains any of them (Latin letters in either case); "
+        "none: every notice.",
+        '["校园安全", "防溺水"]',
+    ),
+    Key(
+        "exclude",
+        "strings",
+        (),
+        "Leaves out notices whose title or body contains any of them.",
+        '["招标"]',
+    ),
+    Key(
+        "sites",
+        "strings",
+        (),
+        "Seed ids (a seed file's `id`): only those seeds' notices; none: every seed's. "
+        "`govwatch serve` refuses an id no seed has. A seed's `topics` play no part.",
+        '["zhangdian-jyj-tzgg"]',
+    ),
+    Key(
+        "publishers",
+        "strings",
+        (),
+        "Notices whose 发布机构 contains one of them.",
+        '["教育和体育局"]',
+    ),
+    Key(
+        "categories",
+        "strings",
+        (),
+        "Notices whose 主题分类 contains one of them.",
+        '["教育"]',
+    ),
+    Key(
+        "kinds",
+        "strings",
+        FEED_KINDS,
+        "The events the feed carries, of `new`, `revised` and `removed`.",
+        '["new", "revised"]',
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -85,8 +136,12 @@ def search_topic(q: str, site: str | None = None) -> Topic:
     return Topic(id=SEARCH_ID, title=title, keywords=(phrase,), sites=(site,) if site else ())
 
 
-def load_topics(path: Path | None) -> list[Topic]:
-    """`all` first, then the topics of `path` in file order (None: only `all`)."""
+def load_topics(path: Path | None, site_ids: Collection[str] | None = None) -> list[Topic]:
+    """`all` first, then the topics of `path` in file order (None: only `all`).
+
+    With `site_ids` (every seed's id), a topic whose `sites` names another id is an error:
+    its feed would stay empty for ever.
+    """
     if path is None:
         return [ALL]
     data = read_toml(path)
@@ -99,7 +154,8 @@ def load_topics(path: Path | None) -> list[Topic]:
     topics = [ALL]
     seen: dict[str, int] = {}
     for number, table in enumerate(tables, start=1):
-        topic = _topic(_Reader(path, table, f"topic #{number}: "))
+        r = TableReader(path, table, TOPIC_KEYS, f"topic #{number}: ")
+        topic = _topic(r)
         if topic.id in (ALL_ID, SEARCH_ID):
             raise ConfigError(f"{path}: topic #{number}: id: {topic.id!r} is built in")
         if topic.id in seen:
@@ -107,45 +163,25 @@ def load_topics(path: Path | None) -> list[Topic]:
                 f"{path}: topic #{number}: id: {topic.id!r} already used by topic #{seen[topic.id]}"
             )
         seen[topic.id] = number
+        if site_ids is not None and not set(topic.sites) <= set(site_ids):
+            strangers = ", ".join(s for s in topic.sites if s not in site_ids)
+            known = ", ".join(sorted(site_ids)) or "none"
+            raise r.fail("sites", f"no seed has the id {strangers} (seed ids: {known})")
         topics.append(topic)
     return topics
 
 
-class _Reader:
-    """Typed access to one [[topic]] table; every error names the file, the topic and the key."""
-
-    def __init__(self, path: Path, data: dict[str, Any], prefix: str) -> None:
-        self.path = path
-        self.data = data
-        self.prefix = prefix
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {self.prefix}{key}: {problem}")
-
-    def text(self, key: str) -> str:
-        value = self.data.get(key)
-        if value is None:
-            raise self.fail(key, "missing")
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, "must be a non-empty string")
-        return value.strip()
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(key, "must be a list of non-empty strings")
-        return tuple(dict.fromkeys(v.strip() for v in value))
+def _strings(r: TableReader, key: str) -> tuple[str, ...]:
+    """Stripped, each once: a topic is a filter, and its feed is cached under it."""
+    return tuple(dict.fromkeys(v.strip() for v in r[key]))
 
 
-def _topic(r: _Reader) -> Topic:
-    unknown = sorted(set(r.data) - _KNOWN)
-    if unknown:
-        raise r.fail(unknown[0], "unknown key")
-    topic_id = r.text("id")
+def _topic(r: TableReader) -> Topic:
+    topic_id = r["id"].strip()
     if not _ID.match(topic_id):
         raise r.fail("id", "use lower-case letters, digits, - and _")
     r.prefix = f"topic {topic_id!r}: "
-    kinds = r.strings("kinds") if "kinds" in r.data else FEED_KINDS
+    kinds = _strings(r, "kinds")
     if not kinds:
         raise r.fail("kinds", f"needs at least one of {', '.join(FEED_KINDS)}")
     for kind in kinds:
@@ -153,12 +189,12 @@ def _topic(r: _Reader) -> Topic:
             raise r.fail("kinds", f"{kind!r} is not one of {', '.join(FEED_KINDS)}")
     return Topic(
         id=topic_id,
-        title=r.text("title"),
-        keywords=r.strings("keywords"),
-        exclude=r.strings("exclude"),
-        sites=r.strings("sites"),
-        publishers=r.strings("publishers"),
-        categories=r.strings("categories"),
+        title=r["title"].strip(),
+        keywords=_strings(r, "keywords"),
+        exclude=_strings(r, "exclude"),
+        sites=_strings(r, "sites"),
+        publishers=_strings(r, "publishers"),
+        categories=_strings(r, "categories"),
         kinds=tuple(k for k in FEED_KINDS if k in kinds),
     )
 

@@ -531,11 +531,16 @@ def reparse(site: str | None, seeds_path: str | None, db: str | None) -> None:
 
 
 @main.command()
-def demo() -> None:
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path),
+    help="A new or empty directory to keep the demo's store in (default: thrown away).",
+)
+def demo(keep: Path | None) -> None:
     """Crawl a local mirror of the seed sites, change it, crawl again, show what changed."""
     from govwatch.demo import run
 
-    run(click.echo)
+    run(click.echo, keep)
 
 
 # --- the server -------------------------------------------------------------
@@ -572,16 +577,21 @@ def serve(
     """Serve the topic feeds and notice pages, crawling each enabled seed on its interval."""
     import logging
 
+    from crawler.seeds import load_seeds
     from feeds.topics import load_topics
     from govwatch.server.app import ListenError
     from govwatch.server.app import serve as run_server
 
     try:
         settings = Settings.from_env(db=db, host=host, port=port, topics=topics_path)
-        topics = load_topics(Path(settings.topics) if settings.topics else None)
+        every_seed = load_seeds(Path(seeds_path or settings.seeds))
+        # A disabled seed's id counts: its site is only paused.
+        topics = load_topics(
+            Path(settings.topics) if settings.topics else None, {s.id for s in every_seed}
+        )
     except GovwatchError as exc:
         raise click.ClickException(str(exc)) from None
-    seeds = _load_seeds(seeds_path, ())
+    seeds = [s for s in every_seed if s.enabled]
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

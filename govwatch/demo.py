@@ -3,7 +3,9 @@
 Serves the demo mirror (one site per CMS flow) on 127.0.0.x, crawls it into a fresh
 SQLite store, then edits one notice, adds one and removes one on the unseen-site
 flow, crawls twice more (a removal needs two 404s) and shows the events and the
-revision's diff. This is what `make demo` runs.
+revision's diff. This is what `make demo` runs. The store is thrown away at the end
+unless a directory to keep it in is given (`govwatch demo --keep DIR`); either way the
+demo ends by saying how to go on.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from crawler.engine import Crawler
 from crawler.seeds import load_seeds
+from govwatch.errors import ConfigError
 from govwatch.mirror import demo_mirror
 from govwatch.settings import Settings
 from store import Store
@@ -23,9 +26,13 @@ from store.diff import diff_bodies, to_unified
 ADDED_SENTENCE = "请各校于6月30日前将汇总表报送至局办公室。"
 
 
-def run(say: Callable[[str], None], workdir: Path | None = None) -> None:
+def run(say: Callable[[str], None], keep: Path | None = None) -> None:
+    """The demo, told through `say`; with `keep`, a new or empty directory, the store and
+    the seeds stay there."""
+    if keep is not None and keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+        raise ConfigError(f"{keep}: not a new or empty directory (the demo's store goes there)")
     with tempfile.TemporaryDirectory() as tmp, demo_mirror() as mirror:
-        root = workdir or Path(tmp)
+        root = keep.resolve() if keep else Path(tmp)
         mirror.seed_files(root / "seeds", rate=50.0)
         seeds = load_seeds(root / "seeds")
         db = f"sqlite:///{root / 'demo.db'}"
@@ -65,3 +72,34 @@ def run(say: Callable[[str], None], workdir: Path | None = None) -> None:
             say(f"\ngovwatch diff {url}")
             old, new = store.version(url, 1), store.version(url, 2)
             say(to_unified(diff_bodies(old.body, new.body), old_label="v1", new_label="v2"))
+    say(_next_steps(db if keep else None, url))
+
+
+def _next_steps(db: str | None, url: str) -> str:
+    """Where the store is, and how to go on with a site of one's own."""
+    if db is None:
+        kept = [
+            "The demo's store was in a temporary directory, now removed; "
+            "`govwatch demo --keep DIR` keeps it in DIR."
+        ]
+    else:
+        kept = [
+            f"The demo's store is kept in {db.removeprefix('sqlite:///')}. Look around in it:",
+            f"  govwatch events --db {db}",
+            f"  govwatch diff {url} --db {db}",
+            f"  govwatch serve --db {db}   # then open http://127.0.0.1:8080/",
+            "(The mirror stopped with the demo: serve from the repository, whose seeds/ are",
+            "disabled, and it serves the store without crawling.)",
+        ]
+    return "\n".join(
+        (
+            "",
+            *kept,
+            "",
+            "To watch a column of your own (the README says more):",
+            "  govwatch add URL     # the column page's URL: writes seeds/<id>.toml",
+            "  govwatch check ID    # a dry run of that seed",
+            "  govwatch crawl ID    # one crawl into your store",
+            "  govwatch serve       # crawls every enabled seed on its interval, serves feeds",
+        )
+    )
