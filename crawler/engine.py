@@ -68,6 +68,7 @@ class SiteStats:
     reextracted: int = 0
     # What the site yielded, for its health (crawler/health.py).
     listing_read: int = 0
+    listing_unchanged: int = 0
     listing_items: int = 0
     listing_failed: int = 0
     notices_read: int = 0
@@ -415,6 +416,7 @@ class _SiteCrawl:
                 resp = await self._get(url, conditional=True)
                 if resp.status == 304:
                     self.stats.not_modified += 1
+                    self.stats.listing_unchanged += 1
                     continue
                 if resp.status >= 400:
                     raise self.pages.refuse(resp)

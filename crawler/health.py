@@ -36,9 +36,11 @@ def _share(part: int, whole: int) -> str:
 def assess(now: SiteYield, healthy: Sequence[SiteYield]) -> Health:
     """The health of a crawl that yielded `now`, judged against the site's earlier
     healthy crawls (`healthy`, newest first)."""
-    if now.listing_read == 0 and now.listing_failed:
+    if now.listing_read == now.listing_unchanged == 0 and now.listing_failed:
         return Health("unreachable", f"no listing page could be read ({now.listing_failed} failed)")
-    if now.listing_read and not now.listing_items:
+    # A page answered 304 still lists what it listed: no items read is then no evidence
+    # (a jpaas column shell lists nothing itself; its rows page is the one unchanged).
+    if now.listing_read and not now.listing_items and not now.listing_unchanged:
         listed = [y for y in healthy if y.listing_read and y.listing_items]
         if not listed:
             return Health("empty", "the column lists no notices yet")

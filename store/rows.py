@@ -139,11 +139,12 @@ HealthStatus = Literal["ok", "empty", "layout_change", "unreachable"]
 
 @dataclass(frozen=True)
 class SiteYield:
-    """What one crawl of a site got out of it: listing pages read (not 304) and failed,
-    the items they listed, notice pages read in full and how many had a body and
-    信息公开 metadata."""
+    """What one crawl of a site got out of it: listing pages read in full, answered 304
+    (unchanged) and failed, the items the read ones listed, notice pages read in full and
+    how many had a body and 信息公开 metadata."""
 
     listing_read: int = 0
+    listing_unchanged: int = 0
     listing_items: int = 0
     listing_failed: int = 0
     notices_read: int = 0

@@ -196,6 +196,7 @@ site_health = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("changed", sa.Boolean, nullable=False),
     sa.Column("listing_read", sa.Integer, nullable=False),
+    sa.Column("listing_unchanged", sa.Integer, nullable=False),
     sa.Column("listing_items", sa.Integer, nullable=False),
     sa.Column("listing_failed", sa.Integer, nullable=False),
     sa.Column("notices_read", sa.Integer, nullable=False),

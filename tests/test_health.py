@@ -13,8 +13,12 @@ import httpx
 
 from crawler.engine import Crawler, RunSummary
 from crawler.health import assess
-from crawler.seeds import Seed
+from crawler.seeds import Seed, load_seeds
 from feeds.topics import ALL
+from govwatch.mirror import Mirror
+from govwatch.mirror.build import populate
+from govwatch.mirror.site import MirrorSite
+from govwatch.mirror.texts import generated_texts
 from govwatch.settings import Settings
 from store import Store
 from store.rows import SiteYield
@@ -35,6 +39,10 @@ def test_assess_judges_against_healthy_crawls() -> None:
     )
     assert assess(SiteYield(listing_read=1), []).status == "empty"
     assert assess(SiteYield(listing_failed=3), [HEALTHY]).status == "unreachable"
+    # A page answered 304: the site answers, and what it lists was not read again.
+    assert assess(SiteYield(listing_unchanged=1, listing_failed=1), [HEALTHY]).status == "ok"
+    shell = SiteYield(listing_read=1, listing_unchanged=1)  # a jpaas column and its rows
+    assert assess(shell, [HEALTHY]).status == "ok"
     bare = SiteYield(listing_read=1, listing_items=6, notices_read=4, with_body=4, with_meta=1)
     health = assess(bare, [HEALTHY])
     assert (health.status, health.message) == (
@@ -199,3 +207,16 @@ def test_health_in_healthz_metrics_and_the_operator_feed(
             assert again.status_code == 304
             for fmt in ("atom", "json"):
                 assert c.get(f"/feeds/_health.{fmt}").status_code == 200
+
+
+def test_a_script_built_column_recrawled_unchanged_is_healthy(tmp_path: Path) -> None:
+    """A jpaas column page lists nothing itself and is always read in full; its rows page
+    answers 304 on a re-crawl: no layout change."""
+    site = populate(MirrorSite("jpaas", "hanweb_jpaas", page_size=15), 20, generated_texts())
+    with Mirror([site]) as mirror, Store.open(f"sqlite:///{tmp_path / 'gw.db'}") as store:
+        mirror.seed_files(tmp_path / "seeds", rate=500.0)
+        seeds = load_seeds(tmp_path / "seeds")
+        crawler = Crawler(store, FAST)
+        for _ in range(3):
+            summary = asyncio.run(crawler.run(seeds))
+            assert summary.health["jpaas"].status == "ok", summary.health["jpaas"]

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("message", sa.Text, nullable=False),
         sa.Column("changed", sa.Boolean, nullable=False),
         sa.Column("listing_read", sa.Integer, nullable=False),
+        sa.Column("listing_unchanged", sa.Integer, nullable=False),
         sa.Column("listing_items", sa.Integer, nullable=False),
         sa.Column("listing_failed", sa.Integer, nullable=False),
         sa.Column("notices_read", sa.Integer, nullable=False),
