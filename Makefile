@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install bench
+.PHONY: demo test check lint install bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,6 +25,11 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest
+
+# The fast loop: lint and every test but the slow ones (PostgreSQL, browser, SIGKILL, faults,
+# server processes), on every core (pytest-xdist; a group shares a fixed port).
+check: lint
+	$(PY) -m pytest -m "not slow" -n auto --dist loadgroup
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

@@ -76,7 +76,7 @@ def http_server() -> Iterator[LocalServer]:
         server.httpd.server_close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """One database per test, on each backend the store supports."""
     if request.param == "sqlite":

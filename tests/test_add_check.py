@@ -19,6 +19,10 @@ from parsers.columns import find_columns
 from store import Store
 from tests.conftest import LocalServer
 
+pytestmark = (
+    pytest.mark.slow
+)  # `govwatch add` and `check` at a real site's rate of one request a second
+
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

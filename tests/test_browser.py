@@ -20,6 +20,8 @@ from store import Store
 from tests.conftest import ROOT
 from tests.test_server import ADDED, crawl, live_server, require_tool, revise, write_seeds
 
+pytestmark = pytest.mark.slow  # headless Chromium
+
 SIZES = {"phone": (390, 1100), "desktop": (1280, 1000)}
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 UPDATE = os.environ.get("GOVWATCH_UPDATE_SCREENSHOTS") == "1"

@@ -40,6 +40,8 @@ from store.schema import events, notices, versions
 from tests.faults import FaultServer
 from tests.pg import fresh_database
 
+pytestmark = pytest.mark.slow  # SIGKILLs at random points, on both backends
+
 KILLS = 50
 """Kills in all, shared out between the backends."""
 KILL_WINDOW = 0.5

@@ -192,6 +192,7 @@ NOTICE = (
 ).encode()
 
 
+@pytest.mark.slow
 def test_two_crawlers_and_a_server_share_one_postgresql(
     postgres_url: str, mirror: Mirror, tmp_path: Path
 ) -> None:

@@ -8,6 +8,8 @@ from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from crawler.seeds import SEED_KEYS, load_seed
 from feeds.topics import TOPIC_KEYS, load_topics
 from govwatch import config_docs
@@ -58,6 +60,7 @@ def test_every_example_in_the_tables_is_read_by_its_reader(tmp_path: Path) -> No
     assert load_topics(topics)[1].kinds == ("new", "revised")
 
 
+@pytest.mark.slow  # the whole demo, then `govwatch` processes on its store
 def test_after_the_demo_its_kept_store_can_be_looked_at(tmp_path: Path) -> None:
     """The README's "After the demo": `govwatch demo --keep DIR`, then the commands it
     prints against DIR/demo.db."""

@@ -38,6 +38,8 @@ from store.schema import events, notices, versions
 from tests.conftest import ROOT
 from tests.faults import FAULTS, FaultServer, loopback_only, soft_404_page
 
+pytestmark = pytest.mark.slow  # a fault server and two crawls per fault kind
+
 REPORT = ROOT / "docs" / "reliability.md"
 
 SETTINGS = Settings(

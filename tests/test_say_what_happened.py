@@ -21,6 +21,8 @@ from govwatch.mirror.build import populate
 from govwatch.mirror.site import MirrorSite
 from govwatch.mirror.texts import generated_texts
 
+pytestmark = pytest.mark.slow  # every check is a `govwatch` process
+
 CHINA = ZoneInfo("Asia/Shanghai")
 
 

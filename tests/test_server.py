@@ -43,6 +43,8 @@ from govwatch.settings import Settings
 from store import Store
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # a uvicorn server per module, feed readers and server processes
+
 T = TypeVar("T")
 
 FAST = Settings(retry_base=0.05, concurrency=16, host_concurrency=4, jitter=0.1)

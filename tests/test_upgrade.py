@@ -129,6 +129,7 @@ RELEASE_SITES = (
 )
 
 
+@pytest.mark.xdist_group("release-store-port")
 def test_store_of_the_previous_release_migrates_and_crawls_quietly(tmp_path: Path) -> None:
     """A store written by 0.1.0 (schema 0002, no parser versions), migrated and crawled
     again over the unchanged sites: nothing new, revised or removed; then a real edit is
@@ -185,6 +186,7 @@ def test_reparse_reextracts_stored_pages_in_one_pass(
         assert (after.new, after.revised, after.reextracted) == (0, 0, 0)
 
 
+@pytest.mark.xdist_group("release-store-port")
 def test_reparse_command_on_a_store_of_the_previous_release(tmp_path: Path) -> None:
     db = tmp_path / "release.db"
     db.write_bytes(gzip.decompress(RELEASE_STORE.read_bytes()))
