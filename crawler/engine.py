@@ -53,7 +53,7 @@ MAX_LISTED_FAILURES = 50
 
 
 @dataclass
-class SiteStats:
+class SiteStats(SiteYield):
     new: int = 0
     revised: int = 0
     removed: int = 0
@@ -66,16 +66,9 @@ class SiteStats:
     listing_pages: int = 0
     # Unchanged notices whose record a newer parser made anew from the same page.
     reextracted: int = 0
-    # What the site yielded, for its health (crawler/health.py).
-    listing_read: int = 0
-    listing_unchanged: int = 0
-    listing_items: int = 0
-    listing_failed: int = 0
-    notices_read: int = 0
-    with_body: int = 0
-    with_meta: int = 0
 
     def yielded(self) -> SiteYield:
+        """What the site yielded, for its health (crawler/health.py)."""
         return SiteYield(**{f.name: getattr(self, f.name) for f in fields(SiteYield)})
 
     def as_dict(self) -> dict[str, int]:

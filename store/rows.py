@@ -137,11 +137,12 @@ class StoredPage:
 HealthStatus = Literal["ok", "empty", "layout_change", "unreachable"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class SiteYield:
     """What one crawl of a site got out of it: listing pages read in full, answered 304
     (unchanged) and failed, the items the read ones listed, notice pages read in full and
-    how many had a body and 信息公开 metadata."""
+    how many had a body and 信息公开 metadata. Not frozen: a crawl's SiteStats counts
+    them as it goes."""
 
     listing_read: int = 0
     listing_unchanged: int = 0

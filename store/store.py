@@ -146,31 +146,28 @@ class Store:
         stmt = sa.select(sites.c.id, sites.c.name).order_by(sites.c.id)
         return self._read(lambda conn: {row.id: row.name for row in conn.execute(stmt)})
 
-    def baselined(self, site_id: str) -> bool:
-        """Whether the site has had its first whole crawl (True for a site not in the store)."""
-        value = self._read(
-            lambda conn: conn.execute(
-                sa.select(sites.c.baselined).where(sites.c.id == site_id)
-            ).scalar()
-        )
+    def _site_flag(self, site_id: str, column: sa.Column[bool]) -> bool:
+        """A site's flag; True for a site not in the store."""
+        stmt = sa.select(column).where(sites.c.id == site_id)
+        value = self._read(lambda conn: conn.execute(stmt).scalar())
         return value is None or bool(value)
+
+    def _set_site_flag(self, site_id: str, **flag: bool) -> None:
+        self._execute(sa.update(sites).where(sites.c.id == site_id).values(**flag))
+
+    def baselined(self, site_id: str) -> bool:
+        """Whether the site has had its first whole crawl."""
+        return self._site_flag(site_id, sites.c.baselined)
 
     def finish_baseline(self, site_id: str) -> None:
-        self._execute(sa.update(sites).where(sites.c.id == site_id).values(baselined=True))
+        self._set_site_flag(site_id, baselined=True)
 
     def listing_complete(self, site_id: str) -> bool:
-        """Whether the site's last listing walk reached its end (True for a new site)."""
-        value = self._read(
-            lambda conn: conn.execute(
-                sa.select(sites.c.listing_complete).where(sites.c.id == site_id)
-            ).scalar()
-        )
-        return value is None or bool(value)
+        """Whether the site's last listing walk reached its end."""
+        return self._site_flag(site_id, sites.c.listing_complete)
 
     def set_listing_complete(self, site_id: str, complete: bool) -> None:
-        self._execute(
-            sa.update(sites).where(sites.c.id == site_id).values(listing_complete=complete)
-        )
+        self._set_site_flag(site_id, listing_complete=complete)
 
     def start_run(self, site_ids: list[str]) -> int:
         stmt = (
