@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
@@ -22,8 +22,6 @@ __all__ = [
     "BodyDiff",
     "ParagraphDiff",
     "Segment",
-    "apply",
-    "changed_fields",
     "diff_bodies",
     "to_html",
     "to_json",
@@ -106,19 +104,6 @@ class BodyDiff:
     def changed(self) -> bool:
         return any(p.op != "equal" for p in self.paragraphs)
 
-    @property
-    def inserted_chars(self) -> int:
-        """Characters added (a folded equal character counts as deleted and inserted)."""
-        return self._count("insert")
-
-    @property
-    def deleted_chars(self) -> int:
-        """Characters removed (a folded equal character counts as deleted and inserted)."""
-        return self._count("delete")
-
-    def _count(self, op: SegmentOp) -> int:
-        return sum(len(s.text) for p in self.paragraphs for s in p.inline() if s.op == op)
-
 
 def diff_bodies(old: str, new: str) -> BodyDiff:
     """Align paragraphs, pair similar ones inside replaced blocks, diff pairs by character."""
@@ -195,28 +180,6 @@ def to_html(d: BodyDiff) -> str:
         f'<p class="{_HTML_CLASS[p.op]}">{"".join(map(_segment_html, p.inline()))}</p>'
         for p in d.paragraphs
     )
-
-
-def apply(old: str, d: BodyDiff) -> str:
-    """Rebuild the new body; ValueError when `old` is not the diff's old side."""
-    if old != "\n".join(p.old for p in d.paragraphs if p.old is not None):
-        raise ValueError("old text does not match the diff's old side")
-    return "\n".join(p.new for p in d.paragraphs if p.new is not None)
-
-
-def changed_fields(old: Mapping[str, object], new: Mapping[str, object]) -> list[str]:
-    """Sorted top-level keys whose values differ; "meta" is reported per key as "meta.<key>".
-
-    A missing or None meta counts as an empty mapping.
-    """
-    fields: list[str] = []
-    for key in _differing_keys(old, new):
-        old_meta, new_meta = _as_meta(old.get(key)), _as_meta(new.get(key))
-        if key == "meta" and old_meta is not None and new_meta is not None:
-            fields.extend(f"meta.{meta_key}" for meta_key in _differing_keys(old_meta, new_meta))
-        else:
-            fields.append(key)
-    return sorted(fields)
 
 
 def _paragraphs(body: str) -> list[str]:
@@ -322,14 +285,3 @@ def _segment_html(segment: Segment) -> str:
     text = html.escape(segment.text, quote=True)
     tag = _HTML_TAG.get(segment.op)
     return f"<{tag}>{text}</{tag}>" if tag else text
-
-
-def _differing_keys(old: Mapping[str, object], new: Mapping[str, object]) -> Iterator[str]:
-    absent = object()
-    return (key for key in old.keys() | new.keys() if old.get(key, absent) != new.get(key, absent))
-
-
-def _as_meta(value: object) -> Mapping[str, object] | None:
-    if value is None:
-        return {}
-    return value if isinstance(value, Mapping) else None
