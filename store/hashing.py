@@ -10,17 +10,23 @@ import hashlib
 import json
 from typing import Any
 
-from parsers.records import Page
+from parsers.records import META_KEYS, Page
 
 RECORD_KEYS: tuple[str, ...] = ("title", "body", "meta", "attachments")
 
 
 def cleaned_record(page: Page) -> dict[str, Any]:
-    """The versioned part of a detail page, in the JSON shape the CLI prints."""
+    """The versioned part of a detail page, in a form of its own: what the CLI prints may
+    gain or rename keys without making every stored notice look revised. Empty metadata
+    is left out, and keys keep META_KEYS order (the hash sorts them anyway)."""
     if page.kind != "detail":
         raise ValueError(f"only a detail page has a version, not a {page.kind} page")
-    data = page.to_json()
-    return {key: data[key] for key in RECORD_KEYS}
+    return {
+        "title": page.title,
+        "body": page.body,
+        "meta": {key: page.meta[key] for key in META_KEYS if page.meta.get(key)},
+        "attachments": [{"name": a.name, "url": a.url} for a in page.attachments],
+    }
 
 
 def canonical_json(record: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from alembic.migration import MigrationContext
 from govwatch.errors import StoreError
 from parsers.records import Attachment, Page
 from store import Outcome, Store
+from store.hashing import canonical_json, cleaned_record, content_hash
 from store.schema import metadata
 
 SITE = "zd"
@@ -406,3 +407,17 @@ def test_concurrent_writers_make_one_version_per_notice(store_url: str) -> None:
         for n in range(notices):
             assert [v.number for v in store.history(f"{URL}?n={n}")] == [1]
         assert kinds(store) == ["new"] * notices
+
+
+def test_the_versioned_record_and_its_hash_are_pinned() -> None:
+    """The record a version is hashed from has its own canonical form: a change to it (or to
+    the CLI's JSON leaking into it) would make every stored notice look revised."""
+    record = cleaned_record(page(doc_no="张政办字〔2025〕1号", issued_date="", source="区政府"))
+    assert canonical_json(record) == (
+        '{"attachments":[{"name":"附件1.docx","url":"http://www.zhangdian.gov.cn/f/1.docx"}],'
+        '"body":"第一段。\\n第二段。","meta":{"doc_no":"张政办字〔2025〕1号",'
+        '"publisher":"张店区人民政府办公室","source":"区政府"},"title":"关于开展春季植树活动的通知"}'
+    )
+    assert content_hash(record) == (
+        "b4727cb569afef8f3686cb340e48a3f91a6a2c49805f3dceec1c9fe4fd3040e9"
+    )
