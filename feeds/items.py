@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 
 from parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
 from store.diff import diff_bodies, to_html
-from store.rows import FeedEventRow
+from store.rows import EVENT_LABELS, FeedEventRow
 
-KIND_LABELS: dict[str, str] = {"new": "新", "revised": "修订", "removed": "撤下"}
 FIELD_LABELS: dict[str, str] = {"title": "标题", "body": "正文", "attachments": "附件"} | {
     f"meta.{key}": label for key, label in META_LABELS.items()
 }
@@ -91,7 +90,7 @@ def build_item(event: FeedEventRow, base_url: str) -> Item:
     return Item(
         event_id=event.event_id,
         guid=guid,
-        title=f"[{KIND_LABELS[event.kind]}] {title}",
+        title=f"[{EVENT_LABELS[event.kind]}] {title}",
         link=xml_text(event.url) if is_web_url(event.url) else None,
         notice_page=notice_page,
         diff_page=diff_page,

@@ -37,9 +37,10 @@ from xml.etree import ElementTree
 
 from feedgen.feed import FeedGenerator
 
-from feeds.items import KIND_LABELS, Item, build_item
+from feeds.items import Item, build_item
 from feeds.topics import SEARCH_ID, Topic
 from store import Store
+from store.rows import EVENT_LABELS
 
 Format = Literal["rss", "atom", "json"]
 
@@ -237,7 +238,7 @@ def describe(topic: Topic, names: dict[str, str]) -> str:
         )
         if values
     ]
-    parts.append(f"事件：{'、'.join(KIND_LABELS[k] for k in topic.kinds)}")
+    parts.append(f"事件：{'、'.join(EVENT_LABELS[k] for k in topic.kinds)}")
     return f"govwatch 专题「{topic.title}」。" + "；".join(parts)
 
 

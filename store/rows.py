@@ -17,6 +17,13 @@ OutcomeKind = Literal[
 # a change of our cleaning from a change of the page.
 Reclean = Callable[[bytes, str | None], Page]
 EventKind = Literal["new", "revised", "removed", "restored"]
+# How an event kind is named wherever people read it: feed titles ([新] …), pages, tables.
+EVENT_LABELS: dict[EventKind, str] = {
+    "new": "新",
+    "revised": "修订",
+    "removed": "撤下",
+    "restored": "恢复",
+}
 NoticeStatus = Literal["active", "removed"]
 
 

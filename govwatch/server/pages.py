@@ -21,13 +21,12 @@ from markupsafe import Markup
 
 from parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
 from store.diff import BodyDiff, Segment
-from store.rows import VersionRow
+from store.rows import EVENT_LABELS, VersionRow
 
 HERE = Path(__file__).resolve().parent
 
 _FIELD_LABELS = {"title": "标题", "body": "正文", "attachments": "附件", "meta": "元数据"}
 
-EVENT_LABELS = {"new": "新发布", "revised": "修订", "removed": "撤下", "restored": "恢复"}
 
 # C0/C1 controls (tab and newline kept) and the bidi embeddings, overrides and isolates
 # that can make text read differently from what it is.
