@@ -25,6 +25,7 @@ import httpx
 from crawler.fetch import Destinations, Response, fetch, make_client
 from crawler.health import Health, assess
 from crawler.politeness import RETRY_STATUSES, Gates, backoff
+from crawler.render import Renderer, RenderFailed, shared_renderer
 from crawler.reparse import reclean
 from crawler.seeds import Seed
 from govwatch.errors import (
@@ -212,19 +213,26 @@ class Crawler:
         run_id = self.store.start_run([s.id for s in seeds])
         summary = RunSummary(run_id, names={s.id: s.name for s in seeds})
         gates = Gates(self.settings.concurrency, self.settings.host_concurrency)
-        async with make_client(self.settings) as client:
-            await asyncio.gather(*(self._site(client, gates, seed, summary) for seed in seeds))
+        async with make_client(self.settings) as client, shared_renderer(self.settings) as renderer:
+            await asyncio.gather(
+                *(self._site(client, gates, renderer, seed, summary) for seed in seeds)
+            )
         self.store.finish_run(
             run_id, {site: stats.as_dict() for site, stats in summary.sites.items()}
         )
         return summary
 
     async def _site(
-        self, client: httpx.AsyncClient, gates: Gates, seed: Seed, summary: RunSummary
+        self,
+        client: httpx.AsyncClient,
+        gates: Gates,
+        renderer: Renderer,
+        seed: Seed,
+        summary: RunSummary,
     ) -> None:
         stats = summary.sites.setdefault(seed.id, SiteStats())
         self.store.upsert_site(seed.id, seed.name, seed.parser, list(seed.topics))
-        site = _SiteCrawl(self, client, gates, seed, stats, summary)
+        site = _SiteCrawl(self, client, gates, renderer, seed, stats, summary)
         fresh = await site.listings()
         due = self.store.revisit_due(
             seed.id,
@@ -257,8 +265,12 @@ class SiteFetcher:
         seed: Seed,
         settings: Settings,
         stats: SiteStats,
+        renderer: Renderer,
     ) -> None:
         self.client = client
+        self.renderer = renderer
+        self.json_urls: tuple[str, ...] = ()
+        """The JSON the last rendered listing page's scripts read."""
         self.gates = gates
         self.seed = seed
         self.settings = settings
@@ -309,6 +321,23 @@ class SiteFetcher:
             await asyncio.sleep(backoff(attempt, self.settings.retry_base, retry_after))
         return resp
 
+    async def listing(self, url: str, headers: dict[str, str] | None = None) -> Response:
+        """A listing page as the seed reads it: fetched, or rendered (`render = true`),
+        each request of the page taking a turn at its host's gate; raises PageFailure."""
+        if not self.seed.render:
+            return await self.get(url, headers)
+        try:
+            rendered = await self.renderer.render(
+                url, lambda host: self.gates.turn(host, self.seed.rate)
+            )
+        except RenderFailed as exc:
+            raise PageFailure(exc.kind, str(exc)) from None
+        content = rendered.html.encode()
+        self.stats.requests += rendered.requests
+        self.stats.bytes += len(content)
+        self.json_urls = rendered.json_urls
+        return Response(rendered.url, rendered.status, content, "text/html; charset=utf-8", {})
+
     @staticmethod
     def refuse(resp: Response) -> PageFailure:
         """The failure for an error status: a challenge when the body is one (瑞数 412,
@@ -343,6 +372,7 @@ class _SiteCrawl:
         crawler: Crawler,
         client: httpx.AsyncClient,
         gates: Gates,
+        renderer: Renderer,
         seed: Seed,
         stats: SiteStats,
         summary: RunSummary,
@@ -359,7 +389,7 @@ class _SiteCrawl:
         self.baselining = seed.baseline and not crawler.store.baselined(seed.id)
         self.listed_dates: dict[str, str] = {}
         self.walk_complete = False
-        self.pages = SiteFetcher(client, gates, seed, crawler.settings, stats)
+        self.pages = SiteFetcher(client, gates, seed, crawler.settings, stats, renderer)
 
     def _record_error(self, url: str, failure: PageFailure) -> None:
         self.stats.errors += 1
@@ -368,7 +398,7 @@ class _SiteCrawl:
             self.run_id, self.seed.id, url, failure.kind, str(failure), failure.status
         )
 
-    async def _get(self, url: str, *, conditional: bool) -> Response:
+    async def _get(self, url: str, *, conditional: bool, listing: bool = False) -> Response:
         """Fetch with politeness and retries, conditionally when asked; raises PageFailure."""
         headers: dict[str, str] = {}
         if conditional and self.pages.request(url).method == "GET":
@@ -377,7 +407,7 @@ class _SiteCrawl:
                 headers["If-None-Match"] = etag
             if modified:
                 headers["If-Modified-Since"] = modified
-        return await self.pages.get(url, headers)
+        return await (self.pages.listing if listing else self.pages.get)(url, headers)
 
     def _reclean(self, url: str, raw: bytes, content_type: str | None) -> Page:
         return reclean(raw, content_type, url, self.seed.parser, self.seed.encoding)
@@ -406,7 +436,7 @@ class _SiteCrawl:
             self.crawler.plan(1)
             self.crawler.progress(self.seed.id, f"listing {url}")
             try:
-                resp = await self._get(url, conditional=True)
+                resp = await self._get(url, conditional=True, listing=True)
                 if resp.status == 304:
                     self.stats.not_modified += 1
                     self.stats.listing_unchanged += 1

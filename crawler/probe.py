@@ -18,6 +18,7 @@ import httpx
 from crawler.engine import PageFailure, SiteFetcher, SiteStats
 from crawler.fetch import Destinations, fetch, make_client
 from crawler.politeness import Gates
+from crawler.render import Renderer, RenderFailed, shared_renderer
 from crawler.seeds import Seed, derive_id
 from govwatch.errors import DecodeError, FetchError, GovwatchError
 from govwatch.settings import Settings
@@ -85,6 +86,9 @@ class Report:
     second: Outcome | None = None
     problems: list[Problem] = field(default_factory=list)
     requests: int = 0
+    json_urls: tuple[str, ...] = ()
+    """JSON the rendered listing page's scripts read (`render = true`): where its list
+    comes from."""
 
     @property
     def works(self) -> bool:
@@ -110,6 +114,8 @@ _ADVICE = {
     "lists them)",
     "soft_404": "the page says it does not exist: the column has moved; find its new URL",
     "fetch": "the URL cannot be fetched: check it",
+    "render": "the listing page could not be rendered: install chromium (or set "
+    "GOVWATCH_CHROMIUM to it) and Playwright (pip install 'govwatch[render]')",
 }
 
 
@@ -146,7 +152,7 @@ class _Probe:
     async def read(self, url: str, expect: Expect) -> Outcome:
         """Fetch and clean one page as the crawl does; a failure is an outcome, not raised."""
         try:
-            resp = await self.pages.get(url)
+            resp = await (self.pages.listing if expect == "listing" else self.pages.get)(url)
             if resp.status >= 400:
                 raise self.pages.refuse(resp)
             page = self.pages.parse(resp, expect)
@@ -160,6 +166,7 @@ class _Probe:
 
     async def run(self) -> Report:
         report = Report(self.seed, await self.read(self.seed.listing_urls[0], "listing"))
+        report.json_urls = self.pages.json_urls
         for _ in range(MAX_SHELLS):
             page = report.listing.page
             if page is None or page.items:
@@ -245,13 +252,15 @@ class _Probe:
 
 async def check_seed(seed: Seed, settings: Settings) -> Report:
     """The dry run of a seed: its first listing page, a few notices, its next page."""
-    async with make_client(settings) as client:
+    async with make_client(settings) as client, shared_renderer(settings) as renderer:
         gates = Gates(settings.concurrency, settings.host_concurrency)
-        return await _probe(client, gates, seed, settings)
+        return await _probe(client, gates, renderer, seed, settings)
 
 
-async def _probe(client: httpx.AsyncClient, gates: Gates, seed: Seed, settings: Settings) -> Report:
-    return await _Probe(SiteFetcher(client, gates, seed, settings, SiteStats())).run()
+async def _probe(
+    client: httpx.AsyncClient, gates: Gates, renderer: Renderer, seed: Seed, settings: Settings
+) -> Report:
+    return await _Probe(SiteFetcher(client, gates, seed, settings, SiteStats(), renderer)).run()
 
 
 def adhoc_seed(url: str) -> Seed:
@@ -278,6 +287,8 @@ class Column:
     parser: str
     how: str
     title: str
+    render: bool = False
+    """Its list is built by scripts: the seed renders it."""
 
 
 @dataclass(frozen=True)
@@ -333,10 +344,26 @@ def _is_root(url: str) -> bool:
 
 
 class _Surveyor:
-    def __init__(self, client: httpx.AsyncClient, gates: Gates, settings: Settings) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, gates: Gates, renderer: Renderer, settings: Settings
+    ) -> None:
         self.client = client
         self.gates = gates
+        self.renderer = renderer
         self.settings = settings
+
+    async def rendered_column(self, url: str, parser: str, title: str) -> Column | None:
+        """A script shell (no rows until its scripts run) as a column to render, when the
+        rendered page lists notices; None when it does not or no browser can render it."""
+        try:
+            rendered = await self.renderer.render(url, lambda h: self.gates.turn(h, Seed.rate))
+        except RenderFailed:
+            return None
+        page = clean(rendered.html, rendered.url, parser=parser, expect="listing")
+        if not page.items:
+            return None
+        how = f"{_how(parser, url)}; its list is built by scripts, so it is rendered"
+        return Column(url, parser, how, title, render=True)
 
     async def look(self, url: str) -> Column | HomePage:
         """Fetch `url` and tell a column page from a home page; anything else raises a
@@ -383,6 +410,10 @@ class _Surveyor:
         listed = clean(text, resp.url, parser=parser, expect="listing")
         if listed.items or listed.next_pages:
             return Column(resp.url, parser, _how(parser, resp.url), title)
+        if "<script" in text.lower():
+            shell = await self.rendered_column(resp.url, parser, title)
+            if shell is not None:
+                return shell
         if columns:
             return HomePage(resp.url, title, columns)
         what = "the page is empty" if not page.body.strip() else "no list of notices on it"
@@ -393,9 +424,9 @@ async def survey(
     url: str, settings: Settings, *, pick: Pick, seed_id: str | None, used: set[str]
 ) -> Survey:
     """Find the column at `url` (asking `pick` on home pages), draft its seed and dry-run it."""
-    async with make_client(settings) as client:
+    async with make_client(settings) as client, shared_renderer(settings) as renderer:
         gates = Gates(settings.concurrency, settings.host_concurrency)
-        surveyor = _Surveyor(client, gates, settings)
+        surveyor = _Surveyor(client, gates, renderer, settings)
         found = await surveyor.look(url)
         picks: list[tuple[HomePage, ColumnLink]] = []
         while isinstance(found, HomePage):
@@ -413,6 +444,7 @@ async def survey(
             max_pages=MAX_PAGES,
             interval=INTERVAL,
             topics=(),
+            render=found.render,
         )
-        report = await _probe(client, gates, seed, settings)
+        report = await _probe(client, gates, renderer, seed, settings)
     return Survey(found, seed, report, picks)

@@ -166,6 +166,15 @@ SEED_KEYS = (
         "7",
         unit="days",
     ),
+    Key(
+        "render",
+        "boolean",
+        False,
+        "Listing pages are loaded in headless Chromium (the `chromium` setting) and read once "
+        "their scripts have built the list: for a column whose page holds no notices until "
+        "scripts run. Notices are still fetched plainly.",
+        "true",
+    ),
 )
 
 _DEFAULT = defaults(SEED_KEYS)
@@ -194,6 +203,7 @@ class Seed:
     enabled: bool = _DEFAULT["enabled"]
     baseline: bool = _DEFAULT["baseline"]
     baseline_days: int = _DEFAULT["baseline_days"]
+    render: bool = _DEFAULT["render"]
     path: Path | None = None
 
     @property
@@ -251,6 +261,7 @@ def load_seed(path: Path) -> Seed:
         enabled=r["enabled"],
         baseline=r["baseline"],
         baseline_days=r["baseline_days"],
+        render=r["render"],
         path=path,
     )
 
@@ -309,6 +320,8 @@ def seed_toml(seed: Seed, comment: Iterable[str] = ()) -> str:
         lines.append("baseline = false")
     if seed.baseline_days != Seed.baseline_days:
         lines.append(f"baseline_days = {seed.baseline_days}")
+    if seed.render:
+        lines.append("render = true")
     if seed.revisit != Revisit():
         lines += [
             "",

@@ -653,6 +653,11 @@ def _report_lines(report: ProbeReport, *, full: bool) -> list[str]:
     lines = [f"listing   {_safe(seed.listing_urls[0])}"]
     if report.rows_url:
         lines.append(f"          rows from {_safe(report.rows_url)}")
+    if report.json_urls:
+        lines.append(
+            f"          the list is filled from {_safe(report.json_urls[0])}: "
+            "a plain seed could read it"
+        )
     if listing.page is None:
         lines.append(f"  FAILED  {_safe(listing.error)}")
     else:

@@ -64,6 +64,10 @@ class Settings:
     ca_bundle: str = ""
     """PEM file of CA certificates to trust for https sites, besides the default store (for
     a site whose chain the default store cannot complete); empty: the default store only."""
+    chromium: str = "/usr/bin/chromium"
+    """The Chromium executable that renders listing pages of seeds with `render = true`."""
+    render_timeout: float = 30.0
+    """Seconds a rendered listing page may take to load and settle."""
 
     @property
     def zone(self) -> ZoneInfo:
