@@ -22,25 +22,23 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from crawler.fetch import Destinations, Response, fetch, make_client
+from crawler.fetch import Clients, Destinations, Response, fetch
 from crawler.health import Health, assess
 from crawler.politeness import RETRY_STATUSES, Gates, backoff
+from crawler.proxy import mask, proxy_for
 from crawler.render import Renderer, RenderFailed, shared_renderer
 from crawler.reparse import reclean
 from crawler.seeds import Seed
 from govwatch.errors import (
-    BlockedAddress,
     ConnectionFailed,
     DecodeError,
     FetchError,
     FetchTimeout,
     GovwatchError,
-    RedirectError,
-    TooLarge,
 )
 from govwatch.settings import Settings
 from parsers import Page, clean
-from parsers.challenge import detect_challenge
+from parsers.challenge import detect_challenge, visible_text_len
 from parsers.decode import decode_html
 from parsers.missing import is_soft_404
 from parsers.records import CHINA_TZ, Expect
@@ -177,17 +175,17 @@ class PageFailure(Exception):
         self.status = status
 
 
-def _error_kind(exc: FetchError) -> str:
-    for kind, name in (
-        (FetchTimeout, "timeout"),
-        (ConnectionFailed, "connection"),
-        (RedirectError, "redirect"),
-        (BlockedAddress, "blocked_address"),
-        (TooLarge, "too_large"),
-    ):
-        if isinstance(exc, kind):
-            return name
-    return "fetch"
+WAF_STATUSES = frozenset({403, 406, 412})
+"""Statuses a web application firewall refuses a crawler or a foreign network with."""
+STUB_BYTES = 512
+"""A listing page smaller than this, without a word of text, listing nothing and linking
+nowhere, is a stub standing in for the site (a geo-fence's, a parked domain's); an empty
+column still says so (暂无信息) in its chrome."""
+
+
+def _is_stub(resp: Response, page: Page, text: str) -> bool:
+    small = len(resp.content) < STUB_BYTES and not visible_text_len(text)
+    return small and not page.items and not page.next_pages
 
 
 class Crawler:
@@ -213,9 +211,21 @@ class Crawler:
         run_id = self.store.start_run([s.id for s in seeds])
         summary = RunSummary(run_id, names={s.id: s.name for s in seeds})
         gates = Gates(self.settings.concurrency, self.settings.host_concurrency)
-        async with make_client(self.settings) as client, shared_renderer(self.settings) as renderer:
+        async with (
+            Clients(self.settings) as clients,
+            shared_renderer(self.settings) as renderer,
+        ):
             await asyncio.gather(
-                *(self._site(client, gates, renderer, seed, summary) for seed in seeds)
+                *[
+                    self._site(
+                        await clients.get(proxy_for(self.settings, seed.proxy)),
+                        gates,
+                        renderer,
+                        seed,
+                        summary,
+                    )
+                    for seed in seeds
+                ]
             )
         self.store.finish_run(
             run_id, {site: stats.as_dict() for site, stats in summary.sites.items()}
@@ -246,7 +256,7 @@ class Crawler:
         if site.baselining and site.walk_complete:
             self.store.finish_baseline(seed.id)
         healthy = self.store.healthy_yields(seed.id)
-        health = summary.health[seed.id] = assess(stats.yielded(), healthy)
+        health = summary.health[seed.id] = assess(stats.yielded(), healthy, site.listing_kinds)
         self.store.record_health(
             summary.run_id, seed.id, health.status, health.message, stats.yielded()
         )
@@ -279,6 +289,7 @@ class SiteFetcher:
         self.destinations = Destinations(
             seed.hosts, [urlsplit(u).hostname or "" for u in seed.listing_urls]
         )
+        self.proxy = proxy_for(settings, seed.proxy)
 
     def request(self, url: str) -> Request:
         return self.parser.request(url) if self.parser.request else Request("GET", url)
@@ -313,13 +324,20 @@ class SiteFetcher:
                 retry_after = resp.headers.get("retry-after")
                 failure = PageFailure("http_status", f"HTTP {resp.status}", resp.status)
             except FetchError as exc:
+                failure = self._failure(exc)
                 if not isinstance(exc, FetchTimeout | ConnectionFailed):
-                    raise PageFailure(_error_kind(exc), exc.reason) from exc
-                failure = PageFailure(_error_kind(exc), exc.reason)
+                    raise failure from exc
             if attempt > self.settings.retries:
                 raise failure
             await asyncio.sleep(backoff(attempt, self.settings.retry_base, retry_after))
         return resp
+
+    def _failure(self, exc: FetchError) -> PageFailure:
+        # Through a proxy, a connection that fails is one to the proxy: the site's own
+        # failures come back as the proxy's 502 or 504.
+        if self.proxy and exc.kind in ("no_answer", "refused"):
+            return PageFailure("proxy", f"proxy {mask(self.proxy)}: {exc.reason}")
+        return PageFailure(exc.kind, exc.reason)
 
     async def listing(self, url: str, headers: dict[str, str] | None = None) -> Response:
         """A listing page as the seed reads it: fetched, or rendered (`render = true`),
@@ -341,7 +359,7 @@ class SiteFetcher:
     @staticmethod
     def refuse(resp: Response) -> PageFailure:
         """The failure for an error status: a challenge when the body is one (瑞数 412,
-        加速乐 521), else the status."""
+        加速乐 521), a WAF's refusal for a status WAFs answer crawlers with, else the status."""
         try:
             text = decode_html(resp.content, resp.content_type).text
         except DecodeError:
@@ -349,6 +367,10 @@ class SiteFetcher:
         vendor = detect_challenge(text, resp.status)
         if vendor is not None:
             return PageFailure("challenge", f"anti-bot challenge ({vendor})", resp.status)
+        if resp.status == 407:
+            return PageFailure("proxy", "HTTP 407: the proxy refuses its credentials", 407)
+        if resp.status in WAF_STATUSES:
+            return PageFailure("waf", f"HTTP {resp.status} from a firewall (WAF)", resp.status)
         return PageFailure("http_status", f"HTTP {resp.status}", resp.status)
 
     def parse(self, resp: Response, expect: Expect) -> Page:
@@ -361,6 +383,9 @@ class SiteFetcher:
             raise PageFailure("parse", str(exc), resp.status) from exc
         if page.kind == "challenge":
             raise PageFailure("challenge", f"anti-bot challenge ({page.vendor})", resp.status)
+        if expect == "listing" and _is_stub(resp, page, text):
+            size = len(resp.content)
+            raise PageFailure("stub", f"a stub page of {size} bytes, no column", resp.status)
         if is_soft_404(page):
             raise PageFailure("soft_404", "the page says it does not exist", resp.status)
         return page
@@ -388,6 +413,8 @@ class _SiteCrawl:
         # Until the site's first whole crawl, its old notices are history, not news.
         self.baselining = seed.baseline and not crawler.store.baselined(seed.id)
         self.listed_dates: dict[str, str] = {}
+        self.listing_kinds: list[str] = []
+        """Why each listing page failed, for the site's health."""
         self.walk_complete = False
         self.pages = SiteFetcher(client, gates, seed, crawler.settings, stats, renderer)
 
@@ -447,6 +474,7 @@ class _SiteCrawl:
             except PageFailure as failure:
                 self._record_error(url, failure)
                 self.stats.listing_failed += 1
+                self.listing_kinds.append(failure.kind)
                 failed = True
                 continue
             self.stats.listing_read += 1

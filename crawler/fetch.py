@@ -21,18 +21,25 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Iterable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from crawler.proxy import mask, mounts
 from govwatch.errors import (
     BlockedAddress,
     ConfigError,
     ConnectionFailed,
     FetchError,
     FetchTimeout,
+    NoAnswer,
     RedirectError,
+    Refused,
+    Reset,
+    TLSFailure,
     TooLarge,
 )
 from govwatch.settings import Settings
@@ -167,14 +174,44 @@ def _bad_bundle(path: str, reason: str) -> ConfigError:
     return ConfigError(f"ca_bundle {path}: cannot load CA certificates ({reason})")
 
 
-def make_client(settings: Settings) -> httpx.AsyncClient:
+def make_client(settings: Settings, proxy: str | None = None) -> httpx.AsyncClient:
+    """A client going out directly (environment proxies honoured, as httpx reads them), or
+    through `proxy` (http, https or socks5; NO_PROXY hosts still direct)."""
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
     return httpx.AsyncClient(
         timeout=timeout,
         follow_redirects=False,
         headers={"User-Agent": settings.user_agent},
         verify=tls_context(settings),
+        proxy=proxy,
+        mounts=mounts(proxy) if proxy else None,
     )
+
+
+class Clients:
+    """One client per distinct proxy (None: direct), made on first use, closed together."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._stack = AsyncExitStack()
+
+    async def get(self, proxy: str | None) -> httpx.AsyncClient:
+        if proxy not in self._clients:
+            client = make_client(self.settings, proxy)
+            self._clients[proxy] = await self._stack.enter_async_context(client)
+        return self._clients[proxy]
+
+    async def __aenter__(self) -> Clients:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
 
 
 def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
@@ -186,6 +223,18 @@ def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | Non
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _os_cause(exc: BaseException) -> BaseException | None:
+    """The innermost OS or ssl error under an httpx error (httpx wraps httpcore, which wraps
+    anyio's "All connection attempts failed", which wraps the socket's), if any."""
+    found = None
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            found = seen
+        seen = seen.__cause__ or seen.__context__
+    return found
 
 
 # OpenSSL's verify codes for a chain that ends at no CA the client trusts: the ones a
@@ -278,6 +327,9 @@ async def _one(
                 content_type=resp.headers.get("content-type"),
                 headers=dict(resp.headers),
             )
+    except httpx.ConnectTimeout as exc:
+        reason = f"no answer to connect within {settings.connect_timeout:g} s"
+        raise NoAnswer(url, reason) from exc
     except httpx.TimeoutException as exc:
         raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from exc
     except httpx.InvalidURL as exc:
@@ -287,8 +339,15 @@ async def _one(
     except httpx.TransportError as exc:
         bad_cert = _certificate_error(exc)
         if bad_cert is not None:
-            raise FetchError(url, _certificate_reason(bad_cert)) from exc
-        detail = str(exc) or "the connection was reset or closed"
+            raise TLSFailure(url, _certificate_reason(bad_cert)) from exc
+        detail = mask(str(exc)) or "the connection was reset or closed"
+        cause = _os_cause(exc)
+        if isinstance(cause, ssl.SSLError):
+            raise TLSFailure(url, f"TLS handshake failed: {detail}") from exc
+        if isinstance(cause, ConnectionRefusedError):
+            raise Refused(url, "connection refused") from exc
+        if isinstance(cause, ConnectionResetError):
+            raise Reset(url, "connection reset") from exc
         raise ConnectionFailed(url, f"{type(exc).__name__}: {detail}") from exc
     except httpx.HTTPError as exc:
-        raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+        raise FetchError(url, f"{type(exc).__name__}: {mask(str(exc))}") from exc

@@ -17,7 +17,9 @@ import httpx
 
 from crawler.engine import PageFailure, SiteFetcher, SiteStats
 from crawler.fetch import Destinations, fetch, make_client
+from crawler.health import CAUSES
 from crawler.politeness import Gates
+from crawler.proxy import proxy_for
 from crawler.render import Renderer, RenderFailed, shared_renderer
 from crawler.seeds import Seed, derive_id
 from govwatch.errors import DecodeError, FetchError, GovwatchError
@@ -104,6 +106,19 @@ _ADVICE = {
     "for a slow site raise GOVWATCH_TIMEOUT",
     "connection": "could not connect: check the host name and that the site can be reached "
     "from this machine",
+    "no_answer": "the site never answers this network (blackholed or geo-fenced): set "
+    '`proxy = "socks5://…"` in the seed, or GOVWATCH_PROXY, to reach it from a network it '
+    "answers (in China)",
+    "refused": "the site refuses connections: check the URL's host and port; it may be down",
+    "reset": "the connection is reset, likely by a firewall against this network: try a "
+    "proxy (`proxy =` in the seed, or GOVWATCH_PROXY)",
+    "tls": "the https setup fails: try the http:// URL, or GOVWATCH_CA_BUNDLE for a missing CA",
+    "waf": "a firewall (WAF) refuses this client: try a proxy in China (`proxy =` in the seed) "
+    "and a lower rate",
+    "proxy": "the proxy fails: check its host, port and credentials in the seed's `proxy` "
+    "(or GOVWATCH_PROXY)",
+    "stub": "a stub page answers instead of the column: the site may serve only some "
+    "networks; try a proxy (`proxy =` in the seed), or check the URL",
     "redirect": "the page redirects off the seed's hosts or in a loop: put the final URL in "
     "listing_urls, or add its host to allowed_hosts",
     "blocked_address": "the URL leads to a private address: use the site's public URL",
@@ -178,9 +193,11 @@ class _Probe:
             report.listing = await self.read(shell_next[0], "listing")
         page = report.listing.page
         if page is None:
-            report.problems.append(
-                Problem(f"listing: {report.listing.error}", _advice(report.listing, listing=True))
-            )
+            failed = report.listing
+            # A challenge's error names it already.
+            cause = CAUSES.get(failed.kind) if failed.kind != "challenge" else None
+            what = f"{cause} ({failed.error})" if cause else failed.error
+            report.problems.append(Problem(f"listing: {what}", _advice(failed, listing=True)))
             return self._done(report)
         report.items = tuple(i for i in page.items if self.pages.allowed(i.url))
         report.off_host = len(page.items) - len(report.items)
@@ -252,7 +269,10 @@ class _Probe:
 
 async def check_seed(seed: Seed, settings: Settings) -> Report:
     """The dry run of a seed: its first listing page, a few notices, its next page."""
-    async with make_client(settings) as client, shared_renderer(settings) as renderer:
+    async with (
+        make_client(settings, proxy_for(settings, seed.proxy)) as client,
+        shared_renderer(settings) as renderer,
+    ):
         gates = Gates(settings.concurrency, settings.host_concurrency)
         return await _probe(client, gates, renderer, seed, settings)
 
@@ -424,7 +444,10 @@ async def survey(
     url: str, settings: Settings, *, pick: Pick, seed_id: str | None, used: set[str]
 ) -> Survey:
     """Find the column at `url` (asking `pick` on home pages), draft its seed and dry-run it."""
-    async with make_client(settings) as client, shared_renderer(settings) as renderer:
+    async with (
+        make_client(settings, proxy_for(settings, None)) as client,
+        shared_renderer(settings) as renderer,
+    ):
         gates = Gates(settings.concurrency, settings.host_concurrency)
         surveyor = _Surveyor(client, gates, renderer, settings)
         found = await surveyor.look(url)

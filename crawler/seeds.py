@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawler.proxy import check_proxy
 from govwatch.config import REQUIRED, Key, TableReader, defaults, format_duration, read_toml
 from govwatch.errors import ConfigError
 from parsers import registry
@@ -175,6 +176,17 @@ SEED_KEYS = (
         "scripts run. Notices are still fetched plainly.",
         "true",
     ),
+    Key(
+        "proxy",
+        "string",
+        None,
+        "The proxy the seed's listing pages, listing APIs and notices go through, for a "
+        "site that answers only from some networks: `http://`, `https://` or `socks5://` "
+        "host and port, with `user:password@` if it needs them (never shown: `govwatch` "
+        "prints it as `***@`). Hosts in NO_PROXY are still reached directly.",
+        '"socks5://127.0.0.1:1080"',
+        default_text="the `proxy` setting (`GOVWATCH_PROXY`); none: direct",
+    ),
 )
 
 _DEFAULT = defaults(SEED_KEYS)
@@ -204,6 +216,7 @@ class Seed:
     baseline: bool = _DEFAULT["baseline"]
     baseline_days: int = _DEFAULT["baseline_days"]
     render: bool = _DEFAULT["render"]
+    proxy: str | None = _DEFAULT["proxy"]
     path: Path | None = None
 
     @property
@@ -245,6 +258,8 @@ def load_seed(path: Path) -> Seed:
             codecs.lookup(r["encoding"])
         except LookupError:
             raise r.fail("encoding", f"unknown encoding {r['encoding']!r}") from None
+    if r["proxy"] is not None and check_proxy(r["proxy"]):
+        raise r.fail("proxy", check_proxy(r["proxy"]))
     revisit = r.table("revisit")
     return Seed(
         id=seed_id,
@@ -262,6 +277,7 @@ def load_seed(path: Path) -> Seed:
         baseline=r["baseline"],
         baseline_days=r["baseline_days"],
         render=r["render"],
+        proxy=r["proxy"],
         path=path,
     )
 
@@ -322,6 +338,8 @@ def seed_toml(seed: Seed, comment: Iterable[str] = ()) -> str:
         lines.append(f"baseline_days = {seed.baseline_days}")
     if seed.render:
         lines.append("render = true")
+    if seed.proxy:
+        lines.append(f"proxy = {_string(seed.proxy)}")
     if seed.revisit != Revisit():
         lines += [
             "",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from crawler.proxy import mask
 from govwatch.errors import (
     ChallengeError,
     ConfigError,
@@ -177,7 +178,7 @@ def fetch(url: str, parser_name: str | None, expect: Expect, fmt: str) -> None:
 
     async def run() -> Page:
         settings = Settings.from_env()
-        async with make_client(settings) as client:
+        async with make_client(settings, settings.proxy or None) as client:
             resp = await http_fetch(client, url, settings)
         page = clean_bytes(
             resp.content,
@@ -263,7 +264,10 @@ def sites(seeds_path: str | None) -> None:
     for seed in seeds:
         urls = " ".join(seed.listing_urls)
         state = "" if seed.enabled else " (disabled)"
-        click.echo(f"{seed.id:24} {seed.parser:13} {_duration(seed.interval):>5}  {urls}{state}")
+        via = f" via {_safe(mask(seed.proxy))}" if seed.proxy else ""
+        click.echo(
+            f"{seed.id:24} {seed.parser:13} {_duration(seed.interval):>5}  {urls}{via}{state}"
+        )
 
 
 def _duration(delta: timedelta) -> str:
@@ -802,16 +806,21 @@ def _seed_to_check(target: str, seeds_path: str | None) -> Seed:
 def check(target: str, seeds_path: str | None) -> None:
     """Dry-run a seed: listing, a few notices, the next page; exit 0 only when it works."""
     from crawler.probe import check_seed
+    from crawler.proxy import proxy_for
 
     try:
         seed = _seed_to_check(target, seeds_path)
-        report = asyncio.run(check_seed(seed, Settings.from_env()))
+        settings = Settings.from_env()
+        report = asyncio.run(check_seed(seed, settings))
     except GovwatchError as exc:
         raise click.ClickException(str(exc)) from None
     where = str(seed.path) if seed.path else "a bare URL, checked as a generic seed"
     click.echo(f"seed      {seed.id}  ({_safe(where)})")
     hosts = ", ".join(seed.hosts)
     click.echo(f"parser    {seed.parser}, rate {seed.rate:g}/s, hosts {hosts}")
+    proxy = proxy_for(settings, seed.proxy)
+    if proxy:
+        click.echo(f"proxy     {_safe(mask(proxy))}")
     click.echo("\n".join(_report_lines(report, full=False)))
     if not report.works:
         raise click.ClickException(f"{seed.id} does not work: {_failure(report)}")

@@ -1,9 +1,13 @@
 """The one error tree of govwatch.
 
     GovwatchError
-    ├── FetchError            (carries .url)
+    ├── FetchError            (carries .url, and .kind: why, for summaries and advice)
     │   ├── FetchTimeout
+    │   │   └── NoAnswer      (TCP never answered: blackholed or geo-fenced)
     │   ├── ConnectionFailed  (refused, reset, cut short: worth a retry)
+    │   │   ├── Refused
+    │   │   └── Reset
+    │   ├── TLSFailure        (a handshake or certificate that fails: no retry cures it)
     │   ├── RedirectError     (a loop, too many, or off the allowed hosts)
     │   ├── BlockedAddress    (a private, loopback or link-local address the seed is not on)
     │   ├── HTTPStatusError   (.status)
@@ -25,6 +29,8 @@ class GovwatchError(Exception):
 
 
 class FetchError(GovwatchError):
+    kind = "fetch"
+
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
@@ -32,33 +38,55 @@ class FetchError(GovwatchError):
 
 
 class FetchTimeout(FetchError):
-    pass
+    kind = "timeout"
+
+
+class NoAnswer(FetchTimeout):
+    kind = "no_answer"
 
 
 class ConnectionFailed(FetchError):
-    pass
+    kind = "connection"
+
+
+class Refused(ConnectionFailed):
+    kind = "refused"
+
+
+class Reset(ConnectionFailed):
+    kind = "reset"
+
+
+class TLSFailure(FetchError):
+    kind = "tls"
 
 
 class RedirectError(FetchError):
-    pass
+    kind = "redirect"
 
 
 class BlockedAddress(FetchError):
     """A request that would reach a non-public address (10.x, 169.254.169.254, localhost …)
     of a kind the seed itself does not live on: refused before any connection."""
 
+    kind = "blocked_address"
+
 
 class HTTPStatusError(FetchError):
+    kind = "http_status"
+
     def __init__(self, url: str, status: int) -> None:
         super().__init__(url, f"HTTP {status}")
         self.status = status
 
 
 class TooLarge(FetchError):
-    pass
+    kind = "too_large"
 
 
 class ChallengeError(FetchError):
+    kind = "challenge"
+
     def __init__(self, url: str, vendor: str) -> None:
         super().__init__(url, f"anti-bot challenge page ({vendor}) instead of content")
         self.vendor = vendor

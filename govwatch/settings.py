@@ -68,6 +68,9 @@ class Settings:
     """The Chromium executable that renders listing pages of seeds with `render = true`."""
     render_timeout: float = 30.0
     """Seconds a rendered listing page may take to load and settle."""
+    proxy: str = ""
+    """Proxy for every seed without its own `proxy` (http://, https:// or socks5://, with
+    user:password@ if it needs them); empty: direct, or the environment's HTTP(S)_PROXY."""
 
     @property
     def zone(self) -> ZoneInfo:

@@ -125,7 +125,7 @@ def test_crawl_exits_cleanly_on_a_site_that_is_down(tmp_path: Path) -> None:
         stats = summary.sites["down"]
         assert (stats.errors, stats.new) == (1, 0)
         (error,) = store.errors(summary.run_id)
-        assert error.kind == "connection"
+        assert error.kind == "refused"
 
 
 def test_retries_honour_retry_after_then_succeed(http_server: LocalServer, tmp_path: Path) -> None:

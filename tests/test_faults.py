@@ -66,7 +66,7 @@ EXPECTED_KIND: dict[str, str | None] = {
     "http_429": "http_status",
     "hang": "timeout",
     "drip": "timeout",
-    "reset": "connection",
+    "reset": "reset",
     "truncate": "connection",
     "redirect_loop": "redirect",
     "redirect_chain": "redirect",

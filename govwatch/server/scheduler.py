@@ -32,6 +32,7 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.engine import Crawler, RunSummary
+from crawler.proxy import mask
 from crawler.seeds import Seed
 from govwatch.server.metrics import Metrics
 from govwatch.settings import Settings
@@ -176,7 +177,7 @@ class CrawlScheduler:
         except Exception as exc:
             seconds = time.monotonic() - started
             status.last_run = datetime.now(UTC)
-            status.last_failure = f"{type(exc).__name__}: {exc}"
+            status.last_failure = mask(f"{type(exc).__name__}: {exc}")
             self.metrics.failed(seed.id, seconds)
             log.error("crawl of %s failed after %.1fs: %s", seed.id, seconds, status.last_failure)
             return
