@@ -346,7 +346,7 @@ class SiteFetcher:
             return await self.get(url, headers)
         try:
             rendered = await self.renderer.render(
-                url, lambda host: self.gates.turn(host, self.seed.rate)
+                url, lambda host: self.gates.turn(host, self.seed.rate), self.proxy
             )
         except RenderFailed as exc:
             raise PageFailure(exc.kind, str(exc)) from None

@@ -376,7 +376,9 @@ class _Surveyor:
         """A script shell (no rows until its scripts run) as a column to render, when the
         rendered page lists notices; None when it does not or no browser can render it."""
         try:
-            rendered = await self.renderer.render(url, lambda h: self.gates.turn(h, Seed.rate))
+            rendered = await self.renderer.render(
+                url, lambda h: self.gates.turn(h, Seed.rate), proxy_for(self.settings, None)
+            )
         except RenderFailed:
             return None
         page = clean(rendered.html, rendered.url, parser=parser, expect="listing")

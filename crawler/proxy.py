@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from govwatch.errors import ConfigError
 from govwatch.settings import Settings
@@ -61,6 +61,32 @@ def no_proxy_patterns(environ: dict[str, str] | None = None) -> list[str]:
         else:  # the host and its subdomains, as curl and httpx read it
             patterns += [f"all://{host}", f"all://*.{host}"]
     return patterns
+
+
+def browser_proxy(proxy: str, environ: dict[str, str] | None = None) -> dict[str, str] | None:
+    """`proxy` as a browser context takes it: server, credentials apart, and the NO_PROXY
+    hosts to go direct (None: NO_PROXY=* sends everything direct). Chromium's own bypass of
+    loopback is turned off ("<-loopback>"): a configured proxy is for every host it was not
+    told to skip. Chromium cannot log in to a SOCKS proxy: a ConfigError says so."""
+    parts = urlsplit(proxy)
+    if parts.scheme.startswith("socks") and (parts.username or parts.password):
+        raise ConfigError(
+            f"proxy {mask(proxy)}: the browser of render = true cannot log in to a SOCKS proxy;"
+            " use an http:// proxy for this seed"
+        )
+    env = os.environ if environ is None else environ
+    raw = env.get("NO_PROXY") or env.get("no_proxy") or ""
+    skip = [host.strip() for host in raw.split(",") if host.strip()]
+    if "*" in skip:
+        return None
+    out = {
+        "server": f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}",
+        "bypass": ",".join([*skip, "<-loopback>"]),
+    }
+    if parts.username:
+        out["username"] = unquote(parts.username)
+        out["password"] = unquote(parts.password or "")
+    return out
 
 
 def proxy_for(settings: Settings, seed_proxy: str | None) -> str | None:

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.proxy import browser_proxy
+from govwatch.errors import ConfigError
 from govwatch.settings import Settings
 
 POOL = 2
@@ -118,12 +120,17 @@ class Renderer:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "failed"
             raise RenderFailed("render", f"{exe} did not start: {first}") from None
 
-    async def render(self, url: str, gate: Gate) -> Rendered:
-        """The page at `url` once its scripts have built it; raises RenderFailed."""
+    async def render(self, url: str, gate: Gate, proxy: str | None = None) -> Rendered:
+        """The page at `url` once its scripts have built it, through `proxy` when given;
+        raises RenderFailed."""
+        try:
+            route = browser_proxy(proxy) if proxy else None
+        except ConfigError as exc:
+            raise RenderFailed("proxy", str(exc)) from None
         browser = await self._browser()
         async with self.pool:
             context = await browser.new_context(
-                user_agent=self.settings.user_agent, service_workers="block"
+                user_agent=self.settings.user_agent, service_workers="block", proxy=route
             )
             try:
                 return await self._load(context, url, gate)

@@ -31,7 +31,7 @@ import pytest
 from crawler.engine import SiteFetcher
 from crawler.fetch import Response, fetch, make_client
 from crawler.proxy import mask, no_proxy_patterns
-from govwatch.errors import GovwatchError, NoAnswer, Refused, TLSFailure
+from govwatch.errors import ConfigError, GovwatchError, NoAnswer, Refused, TLSFailure
 from govwatch.settings import Settings
 from tests.conftest import ROOT, LocalServer
 from tests.test_server import free_port, wait_for
@@ -440,3 +440,22 @@ def test_a_stub_page_is_named_not_taken_for_an_empty_column(http_server: LocalSe
     out = run("check", url)
     (line,) = out.stderr.strip().splitlines()
     assert out.returncode == 1 and "a stub page answers instead of the column" in line, line
+
+
+def test_the_browser_takes_the_proxy_apart_and_refuses_a_socks_login() -> None:
+    from crawler.proxy import browser_proxy
+
+    assert browser_proxy("http://u%40x:s%3Acret@10.0.0.1:3128", {"NO_PROXY": "gov.cn"}) == {
+        "server": "http://10.0.0.1:3128",
+        "bypass": "gov.cn,<-loopback>",
+        "username": "u@x",
+        "password": "s:cret",
+    }
+    assert browser_proxy("socks5://10.0.0.1:1080", {}) == {
+        "server": "socks5://10.0.0.1:1080",
+        "bypass": "<-loopback>",
+    }
+    assert browser_proxy("http://10.0.0.1:3128", {"NO_PROXY": "*"}) is None
+    with pytest.raises(ConfigError, match=r"cannot log in to a SOCKS proxy") as caught:
+        browser_proxy(f"socks5://{USER}:{SECRET}@10.0.0.1:1080", {})
+    assert SECRET not in str(caught.value)

@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
+import socketserver
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -173,3 +177,57 @@ def test_add_offers_render_for_a_script_shell(column: Column) -> None:
     )
     assert found.column.render and found.seed.render
     assert found.report.works
+
+
+class RecordingProxy:
+    """A forwarding HTTP proxy on 127.0.0.1 that notes every URL asked through it."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        seen = self.seen
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = self.request.recv(65536)
+                    if not chunk:
+                        return
+                    head += chunk
+                method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+                seen.append(target)
+                url = urlsplit(target)
+                with socket.create_connection((url.hostname, url.port or 80), timeout=5) as out:
+                    query = f"?{url.query}" if url.query else ""
+                    out.sendall(
+                        f"{method} {url.path}{query} HTTP/1.0\r\nHost: {url.netloc}\r\n\r\n".encode()
+                    )
+                    while data := out.recv(65536):
+                        self.request.sendall(data)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def test_a_render_seed_with_a_proxy_renders_through_it(column: Column, tmp_path: Path) -> None:
+    """The pages the browser loads and the JSON their scripts read go through the seed's
+    proxy, as the seed's other requests do."""
+    proxy = RecordingProxy()
+    threading.Thread(target=proxy.server.serve_forever, daemon=True).start()
+    try:
+        write_seed(tmp_path / "seeds", "js", column.server.base + "/col/list.html", render=True)
+        seed_file = tmp_path / "seeds" / "js.toml"
+        seed_file.write_text(seed_file.read_text() + f'proxy = "{proxy.url}"\n', encoding="utf-8")
+        with Store.open(f"sqlite:///{tmp_path / 'r.db'}") as store:
+            stats = crawl(store, load_seeds(tmp_path / "seeds")).sites["js"]
+        assert (stats.new, stats.errors) == (PAGES * PER_PAGE, 0)
+        through = {
+            urlsplit(url).path + (f"?{urlsplit(url).query}" if urlsplit(url).query else "")
+            for url in proxy.seen
+        }
+        assert {f"/api/list?p={p}" for p in range(1, PAGES + 1)} <= through
+        assert "/col/list.html" in through and "/n1.html" in through
+    finally:
+        proxy.server.shutdown()
+        proxy.server.server_close()
