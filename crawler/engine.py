@@ -340,9 +340,16 @@ class SiteFetcher:
         return PageFailure(exc.kind, exc.reason)
 
     async def listing(self, url: str, headers: dict[str, str] | None = None) -> Response:
-        """A listing page as the seed reads it: fetched, or rendered (`render = true`),
-        each request of the page taking a turn at its host's gate; raises PageFailure."""
-        if not self.seed.render:
+        """A listing page as the seed reads it: fetched, or rendered (`render = true`);
+        raises PageFailure."""
+        return await self.read(url, headers, render=self.seed.render)
+
+    async def read(
+        self, url: str, headers: dict[str, str] | None = None, *, render: bool
+    ) -> Response:
+        """A page fetched, or rendered with each request of the page taking a turn at its
+        host's gate; raises PageFailure."""
+        if not render:
             return await self.get(url, headers)
         try:
             rendered = await self.renderer.render(
@@ -434,7 +441,8 @@ class _SiteCrawl:
                 headers["If-None-Match"] = etag
             if modified:
                 headers["If-Modified-Since"] = modified
-        return await (self.pages.listing if listing else self.pages.get)(url, headers)
+        render = self.seed.render if listing else self.seed.render_notices
+        return await self.pages.read(url, headers, render=render)
 
     def _reclean(self, url: str, raw: bytes, content_type: str | None) -> Page:
         return reclean(raw, content_type, url, self.seed.parser, self.seed.encoding)

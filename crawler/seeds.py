@@ -173,7 +173,16 @@ SEED_KEYS = (
         False,
         "Listing pages are loaded in headless Chromium (the `chromium` setting) and read once "
         "their scripts have built the list: for a column whose page holds no notices until "
-        "scripts run. Notices are still fetched plainly.",
+        "scripts run. Notices are still fetched plainly (see `render_notices`).",
+        "true",
+    ),
+    Key(
+        "render_notices",
+        "boolean",
+        False,
+        "Notice pages are loaded in headless Chromium too: for a site whose notices are "
+        "written into the page by scripts. Each is then read in full on every visit (a "
+        "browser asks no conditional requests).",
         "true",
     ),
     Key(
@@ -216,6 +225,7 @@ class Seed:
     baseline: bool = _DEFAULT["baseline"]
     baseline_days: int = _DEFAULT["baseline_days"]
     render: bool = _DEFAULT["render"]
+    render_notices: bool = _DEFAULT["render_notices"]
     proxy: str | None = _DEFAULT["proxy"]
     path: Path | None = None
 
@@ -277,6 +287,7 @@ def load_seed(path: Path) -> Seed:
         baseline=r["baseline"],
         baseline_days=r["baseline_days"],
         render=r["render"],
+        render_notices=r["render_notices"],
         proxy=r["proxy"],
         path=path,
     )
@@ -338,6 +349,8 @@ def seed_toml(seed: Seed, comment: Iterable[str] = ()) -> str:
         lines.append(f"baseline_days = {seed.baseline_days}")
     if seed.render:
         lines.append("render = true")
+    if seed.render_notices:
+        lines.append("render_notices = true")
     if seed.proxy:
         lines.append(f"proxy = {_string(seed.proxy)}")
     if seed.revisit != Revisit():

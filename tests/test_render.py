@@ -231,3 +231,41 @@ def test_a_render_seed_with_a_proxy_renders_through_it(column: Column, tmp_path:
     finally:
         proxy.server.shutdown()
         proxy.server.server_close()
+
+
+SCRIPT_NOTICE = """<html><head><meta charset="utf-8"><title>{title}</title></head><body>
+<h1>{title}</h1><div class="content" id="text"></div>
+<script>
+fetch("/api/" + "text?i={i}").then(function (r) {{ return r.json(); }}).then(function (d) {{
+  document.getElementById("text").innerHTML = d.paragraphs.map(function (p) {{
+    return "<p>" + p + "</p>";
+  }}).join("");
+}});
+</script></body></html>"""
+
+
+def test_render_notices_reads_notices_written_by_scripts(column: Column, tmp_path: Path) -> None:
+    """A plain listing whose notices hold no text until their scripts fetch it: with
+    `render_notices = true` every notice is stored with its text."""
+    links = "".join(
+        f'<li><a href="/s{i}.html">{title(i)}</a><span>2024-06-{i:02d}</span></li>' for i in (1, 2)
+    )
+    column.serve("/s/list.html", f"<html><body><ul>{links}</ul></body></html>".encode())
+    for i in (1, 2):
+        column.serve(f"/s{i}.html", SCRIPT_NOTICE.format(title=title(i), i=i).encode())
+        text = {"paragraphs": ["各单位：", f"请按时完成第{i}项工作，并于月底前报送总结。"]}
+        column.serve(f"/api/text?i={i}", json.dumps(text, ensure_ascii=False).encode())
+    write_seed(tmp_path / "seeds", "sn", column.server.base + "/s/list.html", render=False)
+    seed_file = tmp_path / "seeds" / "sn.toml"
+    seed_file.write_text(seed_file.read_text() + "render_notices = true\n", encoding="utf-8")
+    with Store.open(f"sqlite:///{tmp_path / 'r.db'}") as store:
+        stats = crawl(store, load_seeds(tmp_path / "seeds")).sites["sn"]
+        assert (stats.new, stats.errors) == (2, 0)
+        (only,) = store.history(column.server.base + "/s2.html")
+        assert "请按时完成第2项工作" in only.body
+
+    # Without it, the same notices have no text: an error each, nothing stored.
+    seed_file.write_text(seed_file.read_text().replace("render_notices = true\n", ""), "utf-8")
+    with Store.open(f"sqlite:///{tmp_path / 'plain.db'}") as store:
+        stats = crawl(store, load_seeds(tmp_path / "seeds")).sites["sn"]
+        assert (stats.new, stats.errors) == (0, 2)
