@@ -256,10 +256,9 @@ class Crawler:
         if site.baselining and site.walk_complete:
             self.store.finish_baseline(seed.id)
         healthy = self.store.healthy_yields(seed.id)
-        health = summary.health[seed.id] = assess(stats.yielded(), healthy, site.listing_kinds)
-        self.store.record_health(
-            summary.run_id, seed.id, health.status, health.message, stats.yielded()
-        )
+        yielded = stats.yielded()
+        health = summary.health[seed.id] = assess(yielded, healthy, site.listing_kinds)
+        self.store.record_health(summary.run_id, seed.id, health.status, health.message, yielded)
 
 
 class SiteFetcher:
@@ -584,10 +583,7 @@ class _SiteCrawl:
         self.stats.with_meta += bool(page.meta)
 
     def _had_meta(self, url: str) -> bool:
-        notice = self.store.notice(url)
-        if notice is None or notice.current_version is None:
-            return False
-        return bool(self.store.version(url, notice.current_version).meta)
+        return bool(self.store.current_meta(url))
 
     def _count(self, kind: str) -> None:
         if kind == "new":

@@ -268,8 +268,8 @@ def load_seed(path: Path) -> Seed:
             codecs.lookup(r["encoding"])
         except LookupError:
             raise r.fail("encoding", f"unknown encoding {r['encoding']!r}") from None
-    if r["proxy"] is not None and check_proxy(r["proxy"]):
-        raise r.fail("proxy", check_proxy(r["proxy"]))
+    if r["proxy"] is not None and (reason := check_proxy(r["proxy"])):
+        raise r.fail("proxy", reason)
     revisit = r.table("revisit")
     return Seed(
         id=seed_id,

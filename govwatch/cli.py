@@ -342,8 +342,7 @@ def events(db: str | None, site: str | None, kind: str | None, since: str | None
     when = _parse_since(since, zone)
     store = _open_store(db, create=False)
     try:
-        names = store.site_names()
-        if site is not None and site not in names:
+        if site is not None and site not in (names := store.site_names()):
             raise ConfigError(f"--site: no site {site!r} in {store.name} ({_known(names)})")
         rows = store.events(site=site, kind=cast("EventKind | None", kind), since=when)
     finally:

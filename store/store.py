@@ -672,6 +672,24 @@ class Store:
 
         return self._read(work)
 
+    def current_meta(self, url: str) -> dict[str, str] | None:
+        """The 信息公开 metadata of a notice's current version; None before its first."""
+        stmt = (
+            sa.select(versions.c.meta)
+            .select_from(
+                notices.join(
+                    versions,
+                    sa.and_(
+                        versions.c.notice_id == notices.c.id,
+                        versions.c.number == notices.c.current_version,
+                    ),
+                )
+            )
+            .where(notices.c.url == url)
+        )
+        meta = self._read(lambda conn: conn.execute(stmt).scalar())
+        return None if meta is None else dict(meta)
+
     def version(self, url: str, number: int) -> VersionRow:
         def work(conn: Connection) -> VersionRow:
             row = conn.execute(
