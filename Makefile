@@ -18,9 +18,14 @@ demo: $(STAMP)
 	$(VENV)/bin/govwatch clean --format text tests/fixtures/sd_gongkai/detail.html \
 		--url http://www.zhangdian.gov.cn/gongkai/site_zdqjyhtyj/detail.html | head -n 12
 
+# mypy checks the package as it installs, one `govwatch` with the layer folders inside
+# it: a tree of symlinks, remade each run (setuptools' editable hook is opaque to mypy).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	rm -rf .typecheck && mkdir -p .typecheck/govwatch
+	ln -s $(addprefix ../../,$(filter-out %__pycache__/,$(wildcard govwatch/*.py govwatch/*/))) .typecheck/govwatch/
+	for layer in parsers crawler store feeds; do ln -s ../../$$layer .typecheck/govwatch/$$layer; done
 	$(VENV)/bin/mypy
 
 test: lint

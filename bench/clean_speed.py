@@ -13,8 +13,8 @@ import json
 import time
 from pathlib import Path
 
-from parsers import clean_bytes
-from parsers.decode import decode_html
+from govwatch.parsers import clean_bytes
+from govwatch.parsers.decode import decode_html
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = [

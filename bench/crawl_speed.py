@@ -16,11 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.engine import Crawler, RunSummary
-from crawler.seeds import load_seeds
+from govwatch.crawler.engine import Crawler, RunSummary
+from govwatch.crawler.seeds import load_seeds
+from govwatch.store import Store
+
 from govwatch.mirror import bench_mirror
 from govwatch.settings import Settings
-from store import Store
 
 
 def totals(summary: RunSummary) -> tuple[int, int, int, int]:

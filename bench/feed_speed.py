@@ -28,13 +28,12 @@ from typing import Any
 from xml.etree import ElementTree
 
 import sqlalchemy as sa
-
-from feeds.render import FeedBuilder, Format
-from feeds.topics import ALL, Topic
-from parsers.records import Page
-from store import Store, database
-from store.hashing import content_hash
-from store.schema import events, notices, sites, versions
+from govwatch.feeds.render import FeedBuilder, Format
+from govwatch.feeds.topics import ALL, Topic
+from govwatch.parsers.records import Page
+from govwatch.store import Store, database
+from govwatch.store.hashing import content_hash
+from govwatch.store.schema import events, notices, sites, versions
 
 SITES = ("zhangdian-jyj-tzgg", "jingjiang-jyj-tzgg", "tongling-jyt-ghjh", "qianjiang-jyj-ghjh")
 PUBLISHERS = ("张店区教育和体育局", "靖江市教育局", "铜陵市教育和体育局", "潜江市教育局")

@@ -23,9 +23,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.render import Renderer
+from govwatch.crawler.render import Renderer
+from govwatch.parsers import clean
+
 from govwatch.settings import Settings
-from parsers import clean
 
 SHELL = b"""<html><head><meta charset="utf-8"><title>bench</title></head><body><ul id="rows"></ul>
 <script>

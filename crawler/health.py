@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from store.rows import HealthStatus, SiteYield
+from govwatch.store.rows import HealthStatus, SiteYield
 
 MIN_SAMPLE = 3
 """Notice pages a share is judged on, in this crawl and in the healthy ones before it."""

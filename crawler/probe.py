@@ -14,24 +14,24 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from govwatch.crawler.engine import PageFailure, SiteFetcher, SiteStats
+from govwatch.crawler.fetch import Destinations, fetch, make_client
+from govwatch.crawler.health import CAUSES
+from govwatch.crawler.politeness import Gates
+from govwatch.crawler.proxy import proxy_for
+from govwatch.crawler.render import Renderer, RenderFailed, shared_renderer
+from govwatch.crawler.seeds import Seed, derive_id
+from govwatch.parsers import Page, clean
+from govwatch.parsers.challenge import detect_challenge
+from govwatch.parsers.clean import looks_like_html
+from govwatch.parsers.columns import ColumnLink, column_name, find_columns, page_title
+from govwatch.parsers.decode import decode_html
+from govwatch.parsers.missing import is_soft_404
+from govwatch.parsers.records import Expect, ListingItem
+from govwatch.parsers.registry import choose, get
 
-from crawler.engine import PageFailure, SiteFetcher, SiteStats
-from crawler.fetch import Destinations, fetch, make_client
-from crawler.health import CAUSES
-from crawler.politeness import Gates
-from crawler.proxy import proxy_for
-from crawler.render import Renderer, RenderFailed, shared_renderer
-from crawler.seeds import Seed, derive_id
 from govwatch.errors import DecodeError, FetchError, GovwatchError
 from govwatch.settings import Settings
-from parsers import Page, clean
-from parsers.challenge import detect_challenge
-from parsers.clean import looks_like_html
-from parsers.columns import ColumnLink, column_name, find_columns, page_title
-from parsers.decode import decode_html
-from parsers.missing import is_soft_404
-from parsers.records import Expect, ListingItem
-from parsers.registry import choose, get
 
 NOTICES = 3
 """Notices of the first listing page a dry run fetches and cleans."""

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.proxy import browser_proxy
+from govwatch.crawler.proxy import browser_proxy
+
 from govwatch.errors import ConfigError
 from govwatch.settings import Settings
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from crawler.seeds import Seed
+from govwatch.crawler.seeds import Seed
+from govwatch.parsers import Page, clean
+from govwatch.parsers.decode import decode_html
+from govwatch.parsers.registry import names, version
+from govwatch.store import Store
+from govwatch.store.rows import StoredPage
+
 from govwatch.errors import GovwatchError
-from parsers import Page, clean
-from parsers.decode import decode_html
-from parsers.registry import names, version
-from store import Store
-from store.rows import StoredPage
 
 
 @dataclass

@@ -14,9 +14,8 @@ import json
 from typing import cast
 
 from feedgen.feed import FeedGenerator
-
-from feeds.render import EPOCH, JSON_FEED_VERSION, MEDIA_TYPES, Feed, Format
-from store.rows import HealthRow
+from govwatch.feeds.render import EPOCH, JSON_FEED_VERSION, MEDIA_TYPES, Feed, Format
+from govwatch.store.rows import HealthRow
 
 HEALTH_ID = "_health"
 STATUS_LABELS = {

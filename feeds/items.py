@@ -14,9 +14,9 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
-from store.diff import diff_bodies, to_html
-from store.rows import EVENT_LABELS, FeedEventRow
+from govwatch.parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
+from govwatch.store.diff import diff_bodies, to_html
+from govwatch.store.rows import EVENT_LABELS, FeedEventRow
 
 FIELD_LABELS: dict[str, str] = {"title": "标题", "body": "正文", "attachments": "附件"} | {
     f"meta.{key}": label for key, label in META_LABELS.items()

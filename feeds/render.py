@@ -36,11 +36,10 @@ from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 from feedgen.feed import FeedGenerator
-
-from feeds.items import Item, build_item
-from feeds.topics import SEARCH_ID, Topic
-from store import Store
-from store.rows import EVENT_LABELS
+from govwatch.feeds.items import Item, build_item
+from govwatch.feeds.topics import SEARCH_ID, Topic
+from govwatch.store import Store
+from govwatch.store.rows import EVENT_LABELS
 
 Format = Literal["rss", "atom", "json"]
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from crawler.proxy import mask
+from govwatch.crawler.proxy import mask
 from govwatch.errors import (
     ChallengeError,
     ConfigError,
@@ -22,19 +22,19 @@ from govwatch.errors import (
     GovwatchError,
     HTTPStatusError,
 )
+from govwatch.parsers import Page, clean_bytes, registry
+from govwatch.parsers.missing import is_soft_404
+from govwatch.parsers.records import META_KEYS, META_LABELS, Expect
 from govwatch.settings import Settings
-from parsers import Page, clean_bytes, registry
-from parsers.missing import is_soft_404
-from parsers.records import META_KEYS, META_LABELS, Expect
 
 if TYPE_CHECKING:
-    from crawler.engine import Progress
-    from crawler.probe import HomePage
-    from crawler.probe import Report as ProbeReport
-    from crawler.seeds import Seed
-    from parsers.columns import ColumnLink
-    from store import Store
-    from store.rows import EventKind
+    from govwatch.crawler.engine import Progress
+    from govwatch.crawler.probe import HomePage
+    from govwatch.crawler.probe import Report as ProbeReport
+    from govwatch.crawler.seeds import Seed
+    from govwatch.parsers.columns import ColumnLink
+    from govwatch.store import Store
+    from govwatch.store.rows import EventKind
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -171,8 +171,8 @@ def clean(
 @format_option("json", "text", default="json")
 def fetch(url: str, parser_name: str | None, expect: Expect, fmt: str) -> None:
     """Fetch a notice page over HTTP and clean it."""
-    from crawler.fetch import fetch as http_fetch
-    from crawler.fetch import make_client
+    from govwatch.crawler.fetch import fetch as http_fetch
+    from govwatch.crawler.fetch import make_client
 
     _check_parser(parser_name)
 
@@ -223,7 +223,7 @@ def _open_store(db: str | None, *, create: bool = True) -> Store:
     """The store of --db / GOVWATCH_DB, else the default one, named on stderr. A reading
     command passes `create=False`: a database that is not there is an error, not a new
     empty one."""
-    from store import Store
+    from govwatch.store import Store
 
     settings = Settings.from_env(db=db)
     if not settings.db:
@@ -238,7 +238,7 @@ def _known(ids: Iterable[str]) -> str:
 def _load_seeds(path: str | None, only: tuple[str, ...]) -> list[Seed]:
     """The seeds named (all of `only`, enabled or not), else the enabled ones; a
     ConfigError when that leaves nothing to do."""
-    from crawler.seeds import load_seeds
+    from govwatch.crawler.seeds import load_seeds
 
     where = Path(path or Settings.from_env().seeds)
     seeds = load_seeds(where)
@@ -255,7 +255,7 @@ def _load_seeds(path: str | None, only: tuple[str, ...]) -> list[Seed]:
 @click.option("--seeds", "seeds_path", help="Seed file or directory (default: seeds/).")
 def sites(seeds_path: str | None) -> None:
     """List the seeds: id, parser, interval, listing URLs (disabled ones marked)."""
-    from crawler.seeds import load_seeds
+    from govwatch.crawler.seeds import load_seeds
 
     try:
         seeds = load_seeds(Path(seeds_path or Settings.from_env().seeds))
@@ -284,7 +284,7 @@ def _duration(delta: timedelta) -> str:
 @db_option
 def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> None:
     """Crawl the sites once: new, revised and removed notices into the store."""
-    from crawler.engine import Crawler
+    from govwatch.crawler.engine import Crawler
 
     seeds = _load_seeds(seeds_path, site_ids)
     if not seeds:
@@ -447,7 +447,7 @@ def history(url: str, db: str | None, fmt: str) -> None:
 @format_option("text", "json", "html", default="text")
 def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) -> None:
     """What changed between two versions of a notice."""
-    from store.diff import diff_bodies, to_html, to_json, to_unified
+    from govwatch.store.diff import diff_bodies, to_html, to_json, to_unified
 
     store = _open_store(db, create=False)
     try:
@@ -501,9 +501,9 @@ def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) 
 @db_option
 def reparse(site: str | None, seeds_path: str | None, db: str | None) -> None:
     """Re-clean stored pages with this release's parsers (no revisions, no events)."""
-    from crawler.engine import Progress
-    from crawler.reparse import reparse as run_reparse
-    from crawler.seeds import load_seeds
+    from govwatch.crawler.engine import Progress
+    from govwatch.crawler.reparse import reparse as run_reparse
+    from govwatch.crawler.seeds import load_seeds
 
     path = Path(seeds_path or Settings.from_env().seeds)
     try:
@@ -580,8 +580,8 @@ def serve(
     """Serve the topic feeds and notice pages, crawling each enabled seed on its interval."""
     import logging
 
-    from crawler.seeds import load_seeds
-    from feeds.topics import load_topics
+    from govwatch.crawler.seeds import load_seeds
+    from govwatch.feeds.topics import load_topics
     from govwatch.server.app import ListenError
     from govwatch.server.app import serve as run_server
 
@@ -747,8 +747,8 @@ def _failure(report: ProbeReport) -> str:
 )
 def add(url: str, seed_id: str | None, seeds_dir: str | None, yes: bool) -> None:
     """Make a seed from a column page or a site's home page: dry-run it, then write it."""
-    from crawler.probe import survey
-    from crawler.seeds import ensure_new_id, seed_toml, used_ids, write_seed
+    from govwatch.crawler.probe import survey
+    from govwatch.crawler.seeds import ensure_new_id, seed_toml, used_ids, write_seed
 
     try:
         settings = Settings.from_env()
@@ -782,8 +782,8 @@ def add(url: str, seed_id: str | None, seeds_dir: str | None, yes: bool) -> None
 
 def _seed_to_check(target: str, seeds_path: str | None) -> Seed:
     """A seed by URL (an ad-hoc generic seed), by file, or by id in the seeds directory."""
-    from crawler.probe import adhoc_seed
-    from crawler.seeds import load_seed, load_seeds
+    from govwatch.crawler.probe import adhoc_seed
+    from govwatch.crawler.seeds import load_seed, load_seeds
 
     if re.match(r"https?://", target, re.I):
         return adhoc_seed(target)
@@ -804,8 +804,8 @@ def _seed_to_check(target: str, seeds_path: str | None) -> Seed:
 @click.option("--seeds", "seeds_path", help="Seed file or directory (default: seeds/).")
 def check(target: str, seeds_path: str | None) -> None:
     """Dry-run a seed: listing, a few notices, the next page; exit 0 only when it works."""
-    from crawler.probe import check_seed
-    from crawler.proxy import proxy_for
+    from govwatch.crawler.probe import check_seed
+    from govwatch.crawler.proxy import proxy_for
 
     try:
         seed = _seed_to_check(target, seeds_path)

@@ -16,9 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from crawler.seeds import SEED_KEYS
-from feeds.topics import TOPIC_KEYS
 from govwatch.config import KIND_NAMES, REQUIRED, Key, format_duration
+from govwatch.crawler.seeds import SEED_KEYS
+from govwatch.feeds.topics import TOPIC_KEYS
 
 SECTIONS = {"seed-keys": SEED_KEYS, "topic-keys": TOPIC_KEYS}
 HEADER = "| key | type | unit | default | meaning | example |\n|---|---|---|---|---|---|"

@@ -15,13 +15,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from crawler.engine import Crawler
-from crawler.seeds import load_seeds
+from govwatch.crawler.engine import Crawler
+from govwatch.crawler.seeds import load_seeds
 from govwatch.errors import ConfigError
 from govwatch.mirror import demo_mirror
 from govwatch.settings import Settings
-from store import Store
-from store.diff import diff_bodies, to_unified
+from govwatch.store import Store
+from govwatch.store.diff import diff_bodies, to_unified
 
 ADDED_SENTENCE = "请各校于6月30日前将汇总表报送至局办公室。"
 

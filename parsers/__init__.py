@@ -3,7 +3,7 @@
 Importing the package registers every parser; `clean` is the one entry point.
 """
 
-from parsers import (  # noqa: F401  (register on import)
+from govwatch.parsers import (  # noqa: F401  (register on import)
     generic,
     hanweb_jcms,
     hanweb_jpaas,
@@ -13,7 +13,7 @@ from parsers import (  # noqa: F401  (register on import)
     tongling,
     trs_wcm,
 )
-from parsers.clean import clean, clean_bytes
-from parsers.records import Attachment, ListingItem, Page
+from govwatch.parsers.clean import clean, clean_bytes
+from govwatch.parsers.records import Attachment, ListingItem, Page
 
 __all__ = ["Attachment", "ListingItem", "Page", "clean", "clean_bytes"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from parsers.meta import WEAK, MetaBuilder, add_pairs, read_meta_line
-from parsers.text import compact, is_chrome, strip_qr_tail
+from govwatch.parsers.meta import WEAK, MetaBuilder, add_pairs, read_meta_line
+from govwatch.parsers.text import compact, is_chrome, strip_qr_tail
 
 _RELATED_HEADING = re.compile(
     r"^[【\[]?(?:相关链接|相关文章|相关阅读|相关新闻|相关文件|相关信息|相关稿件|延伸阅读|推荐阅读)"

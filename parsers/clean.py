@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+from govwatch.parsers import registry
+from govwatch.parsers.challenge import detect_challenge
+from govwatch.parsers.decode import decode_html
+from govwatch.parsers.records import Expect, Page
+
 from govwatch.errors import ParseError
-from parsers import registry
-from parsers.challenge import detect_challenge
-from parsers.decode import decode_html
-from parsers.records import Expect, Page
 
 _HTML_SIGN = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|div|p|table|meta|title|script|span|a\s)[\s>/]", re.I

@@ -14,10 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
-
-from parsers.body import clean_body, same_text
-from parsers.html import (
+from govwatch.parsers.body import clean_body, same_text
+from govwatch.parsers.html import (
     ATTACHMENT_EXT,
     BLOCK,
     attachments_in,
@@ -26,12 +24,13 @@ from parsers.html import (
     parse_html,
     walk_lines,
 )
-from parsers.listing import Listing, aside_box, find_listing, links_base
-from parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells, read_meta_line
-from parsers.pagers import has_pager, next_page_links
-from parsers.records import Expect, ListingItem, Page
-from parsers.registry import register
-from parsers.text import compact, date_count, is_chrome, squash, without_dates
+from govwatch.parsers.listing import Listing, aside_box, find_listing, links_base
+from govwatch.parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells, read_meta_line
+from govwatch.parsers.pagers import has_pager, next_page_links
+from govwatch.parsers.records import Expect, ListingItem, Page
+from govwatch.parsers.registry import register
+from govwatch.parsers.text import compact, date_count, is_chrome, squash, without_dates
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 # Containers the big CMS families put the notice body in.
 CMS_CONTENT = (

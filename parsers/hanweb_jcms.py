@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from parsers.generic import Rules, extract
-from parsers.html import parse_html
-from parsers.listing import item_from
-from parsers.records import Expect, ListingItem, Page
-from parsers.registry import Request, register
+from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.html import parse_html
+from govwatch.parsers.listing import item_from
+from govwatch.parsers.records import Expect, ListingItem, Page
+from govwatch.parsers.registry import Request, register
 
 RULES = Rules(
     content=("#zoom", ".bt_content", "#Zoom", ".zoom"),

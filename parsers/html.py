@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from govwatch.parsers.records import Attachment
+from govwatch.parsers.text import squash
 from selectolax.lexbor import LexborHTMLParser, LexborNode
-
-from parsers.records import Attachment
-from parsers.text import squash
 
 # Removed from <body> with their content: never text of a notice.
 PRUNED = (

@@ -19,11 +19,9 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
-
-from parsers.html import absolute, is_fetchable, meta_tag
-from parsers.records import ListingItem
-from parsers.text import (
+from govwatch.parsers.html import absolute, is_fetchable, meta_tag
+from govwatch.parsers.records import ListingItem
+from govwatch.parsers.text import (
     compact,
     date_count,
     date_from_pieces,
@@ -36,6 +34,7 @@ from parsers.text import (
     squash,
     with_year,
 )
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _ROW_TAGS = {"li", "tr", "div", "dd", "dt", "dl", "p", "span", "td"}
 # Links that lead to a column, not a notice.

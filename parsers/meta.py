@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from parsers.text import compact, find_date, squash
+from govwatch.parsers.text import compact, find_date, squash
 
 # label → canonical key (None: a known label whose value we do not keep, but which
 # still ends the value of the label before it).

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from parsers.records import Page
-from parsers.text import compact, squash
+from govwatch.parsers.records import Page
+from govwatch.parsers.text import compact, squash
 
 _THING = r"(?:页面|网页|文章|信息|内容|文档|稿件|资源|栏目|链接|网址)"
 _GONE = (

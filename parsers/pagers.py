@@ -11,10 +11,9 @@ import math
 import re
 from urllib.parse import urljoin
 
+from govwatch.parsers.html import absolute, is_fetchable
+from govwatch.parsers.text import compact
 from selectolax.lexbor import LexborHTMLParser, LexborNode
-
-from parsers.html import absolute, is_fetchable
-from parsers.text import compact
 
 # A page count comes from the page: never trust it with memory.
 MAX_NEXT_PAGES = 500

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from parsers.generic import Rules, extract
-from parsers.pagers import MAX_NEXT_PAGES
-from parsers.records import Expect, Page
-from parsers.registry import register
+from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.pagers import MAX_NEXT_PAGES
+from govwatch.parsers.records import Expect, Page
+from govwatch.parsers.registry import register
 
 NAME = "sd_gongkai"
 RULES = Rules(content=(".doc-content",), title=(".doc-title",))

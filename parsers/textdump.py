@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from parsers.body import clean_body, is_paragraph, same_text
-from parsers.meta import MetaBuilder, add_pairs, read_meta_line
-from parsers.records import Expect, Page
-from parsers.registry import register
-from parsers.text import find_date, is_chrome, squash
+from govwatch.parsers.body import clean_body, is_paragraph, same_text
+from govwatch.parsers.meta import MetaBuilder, add_pairs, read_meta_line
+from govwatch.parsers.records import Expect, Page
+from govwatch.parsers.registry import register
+from govwatch.parsers.text import find_date, is_chrome, squash
 
 _NUMBERED = re.compile(
     r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])"

@@ -7,9 +7,9 @@ tests/fixtures/README.md); listings and anything else go to the generic engine.
 
 from __future__ import annotations
 
-from parsers.generic import Rules, extract
-from parsers.records import Expect, Page
-from parsers.registry import register
+from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.records import Expect, Page
+from govwatch.parsers.registry import register
 
 NAME = "tongling"
 RULES = Rules(content=(".j-fontContent", ".wzcon"), title=(".wztit",))

@@ -3,9 +3,9 @@ listings paged by `createPageHTML(...)` calls (read by the listing engine)."""
 
 from __future__ import annotations
 
-from parsers.generic import Rules, extract
-from parsers.records import Expect, Page
-from parsers.registry import register
+from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.records import Expect, Page
+from govwatch.parsers.registry import register
 
 RULES = Rules(content=(".TRS_Editor", ".TRS_UEDITOR", "#UCAPCONTENT", ".Custom_UnionStyle"))
 _MARKS = ("TRS_Editor", "TRS_UEDITOR", "createPageHTML(", "UCAPCONTENT")

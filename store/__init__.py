@@ -4,7 +4,7 @@ with Store.open("sqlite:///govwatch.db") as store:
     outcome = store.record_page(site_id, url, page, raw_html, run_id)
 """
 
-from store.rows import ErrorRow, EventRow, NoticeRow, Outcome, VersionRow
-from store.store import Store
+from govwatch.store.rows import ErrorRow, EventRow, NoticeRow, Outcome, VersionRow
+from govwatch.store.store import Store
 
 __all__ = ["ErrorRow", "EventRow", "NoticeRow", "Outcome", "Store", "VersionRow"]

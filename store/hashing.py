@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from parsers.records import META_KEYS, Page
+from govwatch.parsers.records import META_KEYS, Page
 
 RECORD_KEYS: tuple[str, ...] = ("title", "body", "meta", "attachments")
 

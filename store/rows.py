@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from parsers.records import Attachment, Page
+from govwatch.parsers.records import Attachment, Page
 
 OutcomeKind = Literal[
     "new", "revised", "unchanged", "reextracted", "restored", "removed", "gone_pending"

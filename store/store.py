@@ -23,14 +23,10 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from alembic.util import CommandError
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, Engine, Row
-
-from govwatch.errors import GovwatchError, StoreError
-from parsers.records import Attachment, Page
-from store import database
-from store.hashing import changed_fields, cleaned_record, content_hash
-from store.rows import (
+from govwatch.parsers.records import Attachment, Page
+from govwatch.store import database
+from govwatch.store.hashing import changed_fields, cleaned_record, content_hash
+from govwatch.store.rows import (
     ErrorRow,
     EventKind,
     EventRow,
@@ -46,7 +42,7 @@ from store.rows import (
     StoredPage,
     VersionRow,
 )
-from store.schema import (
+from govwatch.store.schema import (
     crawl_runs,
     events,
     extractions,
@@ -57,6 +53,10 @@ from store.schema import (
     validators,
     versions,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine, Row
+
+from govwatch.errors import GovwatchError, StoreError
 
 T = TypeVar("T")
 

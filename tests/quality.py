@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parsers import clean, clean_bytes
+from govwatch.parsers import clean, clean_bytes
+
 from tests.conftest import FIXTURES, GOLDEN, REALPAGES, SEEDS
 
 PINS = Path(__file__).with_name("quality_pins.json")

@@ -1,7 +1,6 @@
 import pytest
-
-from parsers import clean
-from parsers.challenge import detect_challenge
+from govwatch.parsers import clean
+from govwatch.parsers.challenge import detect_challenge
 
 RUISHU = (
     '<html><head><meta content="vpC816dOwf_iZoNc" r="m"><script type="text/javascript" r=\'m\'>'

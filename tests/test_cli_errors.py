@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from govwatch.parsers.records import Attachment, Page
+from govwatch.store import Store
 
 from govwatch.cli import MAX_INPUT_BYTES, main
 from govwatch.errors import StoreError
-from parsers.records import Attachment, Page
-from store import Store
 
 UNREACHABLE_PG = "postgresql+psycopg://user:secret@127.0.0.1:1/x"
 GOOD_SEED = 'id = "x"\nname = "x"\nparser = "generic"\ninterval = "1h"\nlisting_urls = ["http://127.0.0.1:1/"]\n'
@@ -309,7 +309,7 @@ def test_store_failing_mid_crawl_is_one_line(
     files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The database going away during a pass (pages failing are no error: the summary)."""
-    from crawler.engine import Crawler
+    from govwatch.crawler.engine import Crawler
 
     async def lost(self: Crawler, seeds: object) -> None:
         raise StoreError(f"{self.store.name}: server closed the connection unexpectedly")

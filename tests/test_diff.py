@@ -7,10 +7,7 @@ import json
 import re
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from store.diff import (
+from govwatch.store.diff import (
     BodyDiff,
     ParagraphDiff,
     Segment,
@@ -20,7 +17,9 @@ from store.diff import (
     to_json,
     to_unified,
 )
-from store.hashing import changed_fields
+from govwatch.store.hashing import changed_fields
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def apply(old: str, d: BodyDiff) -> str:

@@ -9,13 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from govwatch.crawler.seeds import SEED_KEYS, load_seed
+from govwatch.feeds.topics import TOPIC_KEYS, load_topics
+from govwatch.parsers.registry import names
 
-from crawler.seeds import SEED_KEYS, load_seed
-from feeds.topics import TOPIC_KEYS, load_topics
 from govwatch import config_docs
 from govwatch.cli import main
 from govwatch.settings import Settings
-from parsers.registry import names
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -4,10 +4,9 @@ short list makes a page a listing, year-less dates, and paging written in JavaSc
 from __future__ import annotations
 
 import pytest
-
-from parsers import clean
-from parsers.pagers import js_next_pages
-from parsers.records import Expect
+from govwatch.parsers import clean
+from govwatch.parsers.pagers import js_next_pages
+from govwatch.parsers.records import Expect
 
 URL = "http://www.example.gov.cn/zwgk/tzgg/index_2.html"
 FOOTER = """<div class="foot"><p>主办：某某县人民政府办公室　承办：某某县大数据中心</p>

@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from govwatch.crawler.engine import SiteFetcher
+from govwatch.crawler.fetch import Response, fetch, make_client
+from govwatch.crawler.proxy import mask, no_proxy_patterns
 
-from crawler.engine import SiteFetcher
-from crawler.fetch import Response, fetch, make_client
-from crawler.proxy import mask, no_proxy_patterns
 from govwatch.errors import ConfigError, GovwatchError, NoAnswer, Refused, TLSFailure
 from govwatch.settings import Settings
 from tests.conftest import ROOT, LocalServer
@@ -443,7 +443,7 @@ def test_a_stub_page_is_named_not_taken_for_an_empty_column(http_server: LocalSe
 
 
 def test_the_browser_takes_the_proxy_apart_and_refuses_a_socks_login() -> None:
-    from crawler.proxy import browser_proxy
+    from govwatch.crawler.proxy import browser_proxy
 
     assert browser_proxy("http://u%40x:s%3Acret@10.0.0.1:3128", {"NO_PROXY": "gov.cn"}) == {
         "server": "http://10.0.0.1:3128",

@@ -1,7 +1,6 @@
 import pytest
-
-from parsers.meta import MetaBuilder, add_pairs, read_meta_line
-from parsers.text import (
+from govwatch.parsers.meta import MetaBuilder, add_pairs, read_meta_line
+from govwatch.parsers.text import (
     find_date,
     is_chrome,
     month_day,

@@ -175,7 +175,7 @@ class Mirror:
         benchmark against loopback wants it higher. `baseline=False` announces every
         notice of the first crawl (the mirror's notices are old: by default, none is).
         """
-        from parsers import registry
+        from govwatch.parsers import registry
 
         directory.mkdir(parents=True, exist_ok=True)
         known = set(registry.names())

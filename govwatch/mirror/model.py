@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from parsers.records import META_KEYS
+from govwatch.parsers.records import META_KEYS
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

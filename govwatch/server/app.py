@@ -34,18 +34,18 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crawler.seeds import Seed
-from feeds.health import HEALTH_ID, health_feed
-from feeds.render import FeedBuilder, opml
-from feeds.topics import Topic, search_topic
 from govwatch import __version__
+from govwatch.crawler.seeds import Seed
 from govwatch.errors import GovwatchError
+from govwatch.feeds.health import HEALTH_ID, health_feed
+from govwatch.feeds.render import FeedBuilder, opml
+from govwatch.feeds.topics import Topic, search_topic
 from govwatch.server import pages
 from govwatch.server.metrics import Metrics
 from govwatch.server.scheduler import CrawlScheduler
 from govwatch.settings import Settings
-from store import NoticeRow, Store
-from store.diff import diff_bodies
+from govwatch.store import NoticeRow, Store
+from govwatch.store.diff import diff_bodies
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from crawler.engine import SiteStats
+from govwatch.crawler.engine import SiteStats
 from govwatch.errors import GovwatchError
-from store import Store
+from govwatch.store import Store
 
 EVENT_KINDS = ("new", "revised", "removed", "restored")
 

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
-from store.diff import BodyDiff, Segment
-from store.rows import EVENT_LABELS, VersionRow
+from govwatch.parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
+from govwatch.store.diff import BodyDiff, Segment
+from govwatch.store.rows import EVENT_LABELS, VersionRow
 
 HERE = Path(__file__).resolve().parent
 

@@ -31,12 +31,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.engine import Crawler, RunSummary
-from crawler.proxy import mask
-from crawler.seeds import Seed
+from govwatch.crawler.engine import Crawler, RunSummary
+from govwatch.crawler.proxy import mask
+from govwatch.crawler.seeds import Seed
 from govwatch.server.metrics import Metrics
 from govwatch.settings import Settings
-from store import ErrorRow, Store
+from govwatch.store import ErrorRow, Store
 
 log = logging.getLogger(__name__)
 

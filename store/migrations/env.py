@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context
-
-from store.schema import metadata
+from govwatch.store.schema import metadata
 
 
 def run(connection: sa.Connection) -> None:
