@@ -70,13 +70,15 @@ def create_engine(url: URL) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade to head in one transaction on this engine (env.py uses the connection given)."""
+    """Upgrade to every head in one transaction on this engine (env.py uses the connection
+    given). Features that add tables branch from the same base and land in any order;
+    a merge revision joins the branches when one migration must follow them all."""
     config = Config(str(_ALEMBIC_INI))
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def reason(exc: BaseException, url: URL) -> str:
