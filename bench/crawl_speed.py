@@ -18,10 +18,9 @@ from pathlib import Path
 
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.seeds import load_seeds
-from govwatch.store import Store
-
 from govwatch.mirror import bench_mirror
 from govwatch.settings import Settings
+from govwatch.store import Store
 
 
 def totals(summary: RunSummary) -> tuple[int, int, int, int]:

@@ -28,6 +28,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import sqlalchemy as sa
+
 from govwatch.feeds.render import FeedBuilder, Format
 from govwatch.feeds.topics import ALL, Topic
 from govwatch.parsers.records import Page

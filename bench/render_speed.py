@@ -25,7 +25,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from govwatch.crawler.render import Renderer
 from govwatch.parsers import clean
-
 from govwatch.settings import Settings
 
 SHELL = b"""<html><head><meta charset="utf-8"><title>bench</title></head><body><ul id="rows"></ul>

@@ -16,13 +16,12 @@ from pathlib import Path
 
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import load_seeds
-from govwatch.store import Store
-
 from govwatch.mirror import FLOWS, Mirror
 from govwatch.mirror.build import populate
 from govwatch.mirror.site import MirrorSite
 from govwatch.mirror.texts import generated_texts
 from govwatch.settings import Settings
+from govwatch.store import Store
 
 COLUMNS = ((15, 6), (7, 6))
 

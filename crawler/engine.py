@@ -21,6 +21,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
+
 from govwatch.crawler.fetch import Clients, Destinations, Response, fetch
 from govwatch.crawler.health import Health, assess
 from govwatch.crawler.politeness import RETRY_STATUSES, Gates, backoff
@@ -28,15 +29,6 @@ from govwatch.crawler.proxy import mask, proxy_for
 from govwatch.crawler.render import Renderer, RenderFailed, shared_renderer
 from govwatch.crawler.reparse import reclean
 from govwatch.crawler.seeds import Seed
-from govwatch.parsers import Page, clean
-from govwatch.parsers.challenge import detect_challenge, visible_text_len
-from govwatch.parsers.decode import decode_html
-from govwatch.parsers.missing import is_soft_404
-from govwatch.parsers.records import CHINA_TZ, Expect
-from govwatch.parsers.registry import Request, get, version
-from govwatch.store import Store
-from govwatch.store.rows import SiteYield
-
 from govwatch.errors import (
     ConnectionFailed,
     DecodeError,
@@ -44,7 +36,15 @@ from govwatch.errors import (
     FetchTimeout,
     GovwatchError,
 )
+from govwatch.parsers import Page, clean
+from govwatch.parsers.challenge import detect_challenge, visible_text_len
+from govwatch.parsers.decode import decode_html
+from govwatch.parsers.missing import is_soft_404
+from govwatch.parsers.records import CHINA_TZ, Expect
+from govwatch.parsers.registry import Request, get, version
 from govwatch.settings import Settings
+from govwatch.store import Store
+from govwatch.store.rows import SiteYield
 
 OUTCOMES = ("new", "revised", "removed", "restored", "unchanged", "errors")
 MAX_LISTED_FAILURES = 50

@@ -27,8 +27,8 @@ from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from govwatch.crawler.proxy import mask, mounts
 
+from govwatch.crawler.proxy import mask, mounts
 from govwatch.errors import (
     BlockedAddress,
     ConfigError,

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+
 from govwatch.crawler.engine import PageFailure, SiteFetcher, SiteStats
 from govwatch.crawler.fetch import Destinations, fetch, make_client
 from govwatch.crawler.health import CAUSES
@@ -21,6 +22,7 @@ from govwatch.crawler.politeness import Gates
 from govwatch.crawler.proxy import proxy_for
 from govwatch.crawler.render import Renderer, RenderFailed, shared_renderer
 from govwatch.crawler.seeds import Seed, derive_id
+from govwatch.errors import DecodeError, FetchError, GovwatchError
 from govwatch.parsers import Page, clean
 from govwatch.parsers.challenge import detect_challenge
 from govwatch.parsers.clean import looks_like_html
@@ -29,8 +31,6 @@ from govwatch.parsers.decode import decode_html
 from govwatch.parsers.missing import is_soft_404
 from govwatch.parsers.records import Expect, ListingItem
 from govwatch.parsers.registry import choose, get
-
-from govwatch.errors import DecodeError, FetchError, GovwatchError
 from govwatch.settings import Settings
 
 NOTICES = 3

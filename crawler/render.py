@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from govwatch.crawler.proxy import browser_proxy
-
 from govwatch.errors import ConfigError
 from govwatch.settings import Settings
 

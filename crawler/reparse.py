@@ -13,13 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from govwatch.crawler.seeds import Seed
+from govwatch.errors import GovwatchError
 from govwatch.parsers import Page, clean
 from govwatch.parsers.decode import decode_html
 from govwatch.parsers.registry import names, version
 from govwatch.store import Store
 from govwatch.store.rows import StoredPage
-
-from govwatch.errors import GovwatchError
 
 
 @dataclass

@@ -19,11 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from govwatch.crawler.proxy import check_proxy
-from govwatch.parsers import registry
-
 from govwatch.config import REQUIRED, Key, TableReader, defaults, format_duration, read_toml
+from govwatch.crawler.proxy import check_proxy
 from govwatch.errors import ConfigError
+from govwatch.parsers import registry
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 

@@ -14,6 +14,7 @@ import json
 from typing import cast
 
 from feedgen.feed import FeedGenerator
+
 from govwatch.feeds.render import EPOCH, JSON_FEED_VERSION, MEDIA_TYPES, Feed, Format
 from govwatch.store.rows import HealthRow
 

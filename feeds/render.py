@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 from feedgen.feed import FeedGenerator
+
 from govwatch.feeds.items import Item, build_item
 from govwatch.feeds.topics import SEARCH_ID, Topic
 from govwatch.store import Store

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
+from govwatch.errors import ParseError
 from govwatch.parsers import registry
 from govwatch.parsers.challenge import detect_challenge
 from govwatch.parsers.decode import decode_html
 from govwatch.parsers.records import Expect, Page
-
-from govwatch.errors import ParseError
 
 _HTML_SIGN = re.compile(
     r"<\s*(?:!doctype\s+html|html|head|body|div|p|table|meta|title|script|span|a\s)[\s>/]", re.I

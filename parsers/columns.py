@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from selectolax.lexbor import LexborNode
+
 from govwatch.parsers.html import absolute, is_fetchable, parse_html
 from govwatch.parsers.text import compact, squash
-from selectolax.lexbor import LexborNode
 
 # Best first. Each column is known by several link texts; a link text matches a name
 # when it is the name, or (names of four characters or more) ends with it after a short

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 from govwatch.parsers.body import clean_body, same_text
 from govwatch.parsers.html import (
     ATTACHMENT_EXT,
@@ -30,7 +32,6 @@ from govwatch.parsers.pagers import has_pager, next_page_links
 from govwatch.parsers.records import Expect, ListingItem, Page
 from govwatch.parsers.registry import register
 from govwatch.parsers.text import compact, date_count, is_chrome, squash, without_dates
-from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 # Containers the big CMS families put the notice body in.
 CMS_CONTENT = (

@@ -16,14 +16,14 @@ import json
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+from selectolax.lexbor import LexborNode
+
+from govwatch.errors import ParseError
 from govwatch.parsers.generic import Rules, extract
 from govwatch.parsers.html import parse_html
 from govwatch.parsers.listing import item_from
 from govwatch.parsers.records import Expect, ListingItem, Page
 from govwatch.parsers.registry import register
-from selectolax.lexbor import LexborNode
-
-from govwatch.errors import ParseError
 
 NAME = "hanweb_jpaas"
 RULES = Rules(content=(".wzzw-article", "#zoom"), title=(".wzzw-title",))

@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 from govwatch.parsers.records import Attachment
 from govwatch.parsers.text import squash
-from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 # Removed from <body> with their content: never text of a notice.
 PRUNED = (

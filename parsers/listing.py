@@ -19,6 +19,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 from govwatch.parsers.html import absolute, is_fetchable, meta_tag
 from govwatch.parsers.records import ListingItem
 from govwatch.parsers.text import (
@@ -34,7 +36,6 @@ from govwatch.parsers.text import (
     squash,
     with_year,
 )
-from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _ROW_TAGS = {"li", "tr", "div", "dd", "dt", "dl", "p", "span", "td"}
 # Links that lead to a column, not a notice.

@@ -11,9 +11,10 @@ import math
 import re
 from urllib.parse import urljoin
 
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 from govwatch.parsers.html import absolute, is_fetchable
 from govwatch.parsers.text import compact
-from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 # A page count comes from the page: never trust it with memory.
 MAX_NEXT_PAGES = 500

@@ -18,9 +18,8 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from govwatch.parsers.records import Expect, Page
-
 from govwatch.errors import ConfigError
+from govwatch.parsers.records import Expect, Page
 
 ParseFn = Callable[[str, str | None, Expect], Page]
 

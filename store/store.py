@@ -23,6 +23,10 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from alembic.util import CommandError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine, Row
+
+from govwatch.errors import GovwatchError, StoreError
 from govwatch.parsers.records import Attachment, Page
 from govwatch.store import database
 from govwatch.store.hashing import changed_fields, cleaned_record, content_hash
@@ -53,10 +57,6 @@ from govwatch.store.schema import (
     validators,
     versions,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, Engine, Row
-
-from govwatch.errors import GovwatchError, StoreError
 
 T = TypeVar("T")
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from govwatch.parsers import clean, clean_bytes
-
 from tests.conftest import FIXTURES, GOLDEN, REALPAGES, SEEDS
 
 PINS = Path(__file__).with_name("quality_pins.json")

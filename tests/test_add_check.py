@@ -12,11 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from govwatch.crawler.seeds import Revisit, Seed, derive_id, load_seed, load_seeds, seed_toml
+from govwatch.mirror import Mirror, demo_mirror
 from govwatch.parsers.columns import find_columns
 from govwatch.store import Store
-
-from govwatch.mirror import Mirror, demo_mirror
 from tests.conftest import LocalServer
 
 pytestmark = (

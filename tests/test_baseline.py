@@ -12,18 +12,18 @@ from datetime import datetime
 from pathlib import Path
 
 import feedparser
+
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import load_seeds
 from govwatch.feeds.render import FeedBuilder
 from govwatch.feeds.topics import ALL
-from govwatch.parsers.records import CHINA_TZ
-from govwatch.store import Store
-
 from govwatch.mirror import Mirror
 from govwatch.mirror.build import populate
 from govwatch.mirror.site import MirrorSite
 from govwatch.mirror.texts import generated_texts
+from govwatch.parsers.records import CHINA_TZ
 from govwatch.settings import Settings
+from govwatch.store import Store
 
 FAST = Settings(retry_base=0.05, concurrency=16, host_concurrency=4)
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from govwatch.feeds.topics import load_topics
-from govwatch.store import Store
 
+from govwatch.feeds.topics import load_topics
 from govwatch.mirror import demo_mirror
+from govwatch.store import Store
 from tests.conftest import ROOT
 from tests.test_server import ADDED, crawl, live_server, require_tool, revise, write_seeds
 

@@ -1,4 +1,5 @@
 import pytest
+
 from govwatch.parsers import clean
 from govwatch.parsers.challenge import detect_challenge
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from govwatch.parsers.records import Attachment, Page
-from govwatch.store import Store
 
 from govwatch.cli import MAX_INPUT_BYTES, main
 from govwatch.errors import StoreError
+from govwatch.parsers.records import Attachment, Page
+from govwatch.store import Store
 
 UNREACHABLE_PG = "postgresql+psycopg://user:secret@127.0.0.1:1/x"
 GOOD_SEED = 'id = "x"\nname = "x"\nparser = "generic"\ninterval = "1h"\nlisting_urls = ["http://127.0.0.1:1/"]\n'

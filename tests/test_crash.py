@@ -29,14 +29,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import load_seeds
+from govwatch.mirror import Mirror, MirrorSite, load_seed_texts, populate
+from govwatch.settings import Settings
 from govwatch.store import Store, database
 from govwatch.store.hashing import content_hash
 from govwatch.store.schema import events, notices, versions
-
-from govwatch.mirror import Mirror, MirrorSite, load_seed_texts, populate
-from govwatch.settings import Settings
 from tests.faults import FaultServer
 from tests.pg import fresh_database
 

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.politeness import Gates
 from govwatch.crawler.seeds import Seed, load_seeds
-from govwatch.store import Store
-from govwatch.store.diff import diff_bodies, to_unified
-
 from govwatch.mirror import Mirror, demo_mirror
 from govwatch.settings import Settings
+from govwatch.store import Store
+from govwatch.store.diff import diff_bodies, to_unified
 from tests.conftest import LocalServer
 
 FAST = Settings(retry_base=0.05, concurrency=16, host_concurrency=4)

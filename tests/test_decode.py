@@ -1,9 +1,9 @@
 import codecs
 
 import pytest
-from govwatch.parsers.decode import decode_html
 
 from govwatch.errors import DecodeError
+from govwatch.parsers.decode import decode_html
 
 TEXT = "<html><head><title>通知</title></head><body><p>靖江市教育局关于做好2024年招生工作的通知，请镕、堃知悉。</p></body></html>"
 

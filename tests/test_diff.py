@@ -7,6 +7,9 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from govwatch.store.diff import (
     BodyDiff,
     ParagraphDiff,
@@ -18,8 +21,6 @@ from govwatch.store.diff import (
     to_unified,
 )
 from govwatch.store.hashing import changed_fields
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def apply(old: str, d: BodyDiff) -> str:

@@ -8,15 +8,15 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
 from govwatch.crawler.engine import Crawler, SiteStats
 from govwatch.crawler.seeds import load_seeds
-from govwatch.store import Store
-
 from govwatch.mirror import Mirror
 from govwatch.mirror.build import populate
 from govwatch.mirror.site import MirrorSite
 from govwatch.mirror.texts import generated_texts
 from govwatch.settings import Settings
+from govwatch.store import Store
 
 FAST = Settings(retry_base=0.05, concurrency=16, host_concurrency=4)
 FLOWS = ("generic", "trs_wcm", "hanweb_jcms", "sd_gongkai")

@@ -9,12 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from govwatch.crawler.seeds import SEED_KEYS, load_seed
-from govwatch.feeds.topics import TOPIC_KEYS, load_topics
-from govwatch.parsers.registry import names
 
 from govwatch import config_docs
 from govwatch.cli import main
+from govwatch.crawler.seeds import SEED_KEYS, load_seed
+from govwatch.feeds.topics import TOPIC_KEYS, load_topics
+from govwatch.parsers.registry import names
 from govwatch.settings import Settings
 from tests.conftest import ROOT
 

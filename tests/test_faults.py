@@ -23,18 +23,18 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.fetch import Destinations, fetch, make_client
 from govwatch.crawler.politeness import MAX_RETRY_AFTER
 from govwatch.crawler.seeds import Seed, load_seeds
-from govwatch.parsers import clean, clean_bytes
-from govwatch.parsers.missing import is_soft_404
-from govwatch.store import Store, database
-from govwatch.store.schema import events, notices, versions
-
 from govwatch.errors import BlockedAddress, FetchError, RedirectError
 from govwatch.mirror import MirrorSite, load_seed_texts, populate
+from govwatch.parsers import clean, clean_bytes
+from govwatch.parsers.missing import is_soft_404
 from govwatch.settings import Settings
+from govwatch.store import Store, database
+from govwatch.store.schema import events, notices, versions
 from tests.conftest import ROOT
 from tests.faults import FAULTS, FaultServer, loopback_only, soft_404_page
 

@@ -19,12 +19,12 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 import sqlalchemy as sa
+
+from govwatch.errors import ConfigError
 from govwatch.feeds.render import Feed, FeedBuilder, Format, feed_url, opml
 from govwatch.feeds.topics import ALL, Topic, load_topics, search_topic
 from govwatch.parsers.records import Attachment, Page
 from govwatch.store import Store
-
-from govwatch.errors import ConfigError
 from tests.conftest import FIXTURES, ROOT
 
 BASE = "https://govwatch.example"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from govwatch.parsers import clean, clean_bytes
 from govwatch.parsers.records import Expect
-
 from tests.conftest import FIXTURES, GOLDEN, REALPAGES, SEEDS
 from tests.quality import realpage_checks
 

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import feedparser
 import httpx
+
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.health import assess
 from govwatch.crawler.seeds import Seed, load_seeds
 from govwatch.feeds.topics import ALL
-from govwatch.store import Store
-from govwatch.store.rows import SiteYield
-
 from govwatch.mirror import Mirror
 from govwatch.mirror.build import populate
 from govwatch.mirror.site import MirrorSite
 from govwatch.mirror.texts import generated_texts
 from govwatch.settings import Settings
+from govwatch.store import Store
+from govwatch.store.rows import SiteYield
 from tests.conftest import LocalServer
 from tests.test_server import live_server
 

@@ -22,17 +22,17 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 import trustme
+
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.fetch import fetch as http_fetch
 from govwatch.crawler.fetch import make_client
 from govwatch.crawler.seeds import Seed, load_seeds
-from govwatch.parsers import clean_bytes
-from govwatch.store import Store
-
 from govwatch.errors import FetchError
 from govwatch.mirror import Mirror, MirrorSite, populate
 from govwatch.mirror.texts import generated_texts
+from govwatch.parsers import clean_bytes
 from govwatch.settings import Settings
+from govwatch.store import Store
 
 COLUMN = "/xxgk/fdzdgknr/tzgg"
 COUNT = 37

@@ -4,6 +4,7 @@ short list makes a page a listing, year-less dates, and paging written in JavaSc
 from __future__ import annotations
 
 import pytest
+
 from govwatch.parsers import clean
 from govwatch.parsers.pagers import js_next_pages
 from govwatch.parsers.records import Expect

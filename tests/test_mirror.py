@@ -17,12 +17,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-from govwatch.crawler.seeds import load_seeds
-from govwatch.parsers import Page, clean_bytes
-from govwatch.parsers.registry import Request, get, names
 
+from govwatch.crawler.seeds import load_seeds
 from govwatch.mirror import Mirror, MirrorNotice, MirrorSite, bench_mirror, demo_mirror
 from govwatch.mirror.flows.hanweb_jpaas import API
+from govwatch.parsers import Page, clean_bytes
+from govwatch.parsers.registry import Request, get, names
 
 FLOWS = ["generic", "trs_wcm", "hanweb_jcms", "hanweb_jpaas", "sd_gongkai"]
 

@@ -14,15 +14,15 @@ import codecs
 import contextlib
 import html
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from govwatch.errors import GovwatchError
 from govwatch.parsers import clean, registry
 from govwatch.parsers.body import clean_body
 from govwatch.parsers.decode import decode_html
 from govwatch.parsers.meta import MetaBuilder
 from govwatch.parsers.textdump import clean_text
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from govwatch.errors import GovwatchError
 
 QUICK = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
 from govwatch.crawler.engine import SiteFetcher
 from govwatch.crawler.fetch import Response, fetch, make_client
 from govwatch.crawler.proxy import mask, no_proxy_patterns
-
 from govwatch.errors import ConfigError, GovwatchError, NoAnswer, Refused, TLSFailure
 from govwatch.settings import Settings
 from tests.conftest import ROOT, LocalServer

@@ -18,11 +18,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
 from govwatch.crawler.probe import check_seed, survey
 from govwatch.crawler.seeds import Seed, load_seeds
-from govwatch.store import Store
-
 from govwatch.settings import Settings
+from govwatch.store import Store
 from tests.conftest import LocalServer
 from tests.test_crawl import FAST, NOTICE, crawl
 from tests.test_server import require_tool

@@ -14,8 +14,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from govwatch.crawler.seeds import load_seeds
 
+from govwatch.crawler.seeds import load_seeds
 from govwatch.mirror import Mirror
 from govwatch.mirror.build import populate
 from govwatch.mirror.site import MirrorSite

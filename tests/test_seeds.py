@@ -4,11 +4,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from govwatch.crawler.seeds import REVISIT_KEYS, SEED_KEYS, load_seeds
-from govwatch.feeds.topics import load_topics
 
 from govwatch.config import REQUIRED, parse_duration
+from govwatch.crawler.seeds import REVISIT_KEYS, SEED_KEYS, load_seeds
 from govwatch.errors import ConfigError
+from govwatch.feeds.topics import load_topics
 from tests.conftest import ROOT
 
 GOOD = """

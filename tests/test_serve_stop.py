@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from govwatch.store import Store
 
 from govwatch.mirror import Mirror, demo_mirror
+from govwatch.store import Store
 from tests.conftest import ROOT
 from tests.test_crash import inconsistencies
 from tests.test_server import free_port, wait_for, write_seeds

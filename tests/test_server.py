@@ -28,19 +28,19 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
-from govwatch.crawler.engine import Crawler
-from govwatch.crawler.seeds import Seed, load_seeds
-from govwatch.feeds.topics import Topic, load_topics
-from govwatch.store import Store
 from prometheus_client.parser import text_string_to_metric_families
 
+from govwatch.crawler.engine import Crawler
+from govwatch.crawler.seeds import Seed, load_seeds
 from govwatch.errors import StoreError
+from govwatch.feeds.topics import Topic, load_topics
 from govwatch.mirror import Mirror, MirrorSite, demo_mirror
 from govwatch.server import pages
 from govwatch.server.app import create_app
 from govwatch.server.metrics import Metrics
 from govwatch.server.scheduler import CrawlScheduler
 from govwatch.settings import Settings
+from govwatch.store import Store
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # a uvicorn server per module, feed readers and server processes

@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
+from govwatch.errors import StoreError
 from govwatch.parsers.records import Attachment, Page
 from govwatch.store import Outcome, Store
 from govwatch.store.hashing import canonical_json, cleaned_record, content_hash
 from govwatch.store.schema import metadata
-
-from govwatch.errors import StoreError
 
 SITE = "zd"
 URL = "http://www.zhangdian.gov.cn/art/2025/3/1/art_1.html"

@@ -1,4 +1,5 @@
 import pytest
+
 from govwatch.parsers.meta import MetaBuilder, add_pairs, read_meta_line
 from govwatch.parsers.text import (
     find_date,

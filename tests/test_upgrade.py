@@ -13,20 +13,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from govwatch.crawler.engine import Crawler, SiteStats
 from govwatch.crawler.reparse import reparse
 from govwatch.crawler.seeds import load_seeds
-from govwatch.parsers import Page, registry
-from govwatch.parsers.records import Expect
-from govwatch.store import Store
-from govwatch.store.database import parse_url
-from govwatch.store.schema import extractions, versions
-
 from govwatch.mirror import Mirror
 from govwatch.mirror.build import populate
 from govwatch.mirror.site import MirrorSite
 from govwatch.mirror.texts import generated_texts
+from govwatch.parsers import Page, registry
+from govwatch.parsers.records import Expect
 from govwatch.settings import Settings
+from govwatch.store import Store
+from govwatch.store.database import parse_url
+from govwatch.store.schema import extractions, versions
 
 FAST = Settings(retry_base=0.05, concurrency=16, host_concurrency=4)
 IMPROVED = "（由新版解析器读出的一行）"
