@@ -39,6 +39,7 @@ from govwatch.store.hashing import content_hash
 from govwatch.store.schema import events, notices, versions
 from tests.faults import FaultServer
 from tests.pg import fresh_database
+from tests.stored import known_urls
 
 pytestmark = pytest.mark.slow  # SIGKILLs at random points, on both backends
 
@@ -276,10 +277,11 @@ def test_a_crawl_cut_short_between_listing_pages_loses_no_notice(tmp_path: Path)
     still walks every page. (The first page was listed, so its notices are known but never
     fetched, and it would answer 304 had its validators been saved before the walk ended.)"""
     site = populate(MirrorSite("cut", "generic", page_size=5), 12, load_seed_texts())
+    db = f"sqlite:///{tmp_path / 'cut.db'}"
     with (
         site,
         FaultServer(upstream=site.base_url) as server,
-        Store.open(f"sqlite:///{tmp_path / 'cut.db'}") as store,
+        Store.open(db) as store,
     ):
         seed = tmp_path / "cut.toml"
         seed.write_text(
@@ -300,7 +302,7 @@ def test_a_crawl_cut_short_between_listing_pages_loses_no_notice(tmp_path: Path)
                 await crawl
 
         asyncio.run(cut_short())
-        assert len(store.known_urls("cut")) == 5
+        assert len(known_urls(db, "cut")) == 5
         server.clear()
         stats = asyncio.run(Crawler(store, settings).run(seeds)).sites["cut"]
         assert (stats.new, stats.errors) == (len(site.notices), 0)
