@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from govwatch.parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
 from govwatch.store.diff import diff_bodies, to_html
+from govwatch.store.feed_identity import FeedIdentity
 from govwatch.store.rows import EVENT_LABELS, FeedEventRow
 
 FIELD_LABELS: dict[str, str] = {"title": "标题", "body": "正文", "attachments": "附件"} | {
@@ -24,6 +25,8 @@ FIELD_LABELS: dict[str, str] = {"title": "标题", "body": "正文", "attachment
 CATEGORY_SCHEME = "urn:govwatch:category"
 PUBLISHER_SCHEME = "urn:govwatch:publisher"
 SITE_SCHEME = "urn:govwatch:site"
+TAG_PREFIX = "tag:govwatch,2026:"
+"""GUIDs are RFC 4151 tag URIs: `tag:govwatch,2026:<store instance>/notices/<id>/v<n>#<kind>`."""
 
 # XML 1.0 allows tab, newline, carriage return and these ranges; lxml refuses anything else.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -50,9 +53,23 @@ class Item:
     """The JSON Feed `_govwatch` object."""
 
 
-def build_item(event: FeedEventRow, base_url: str) -> Item:
-    """The item of one event; its GUID names notice, version and kind, so it never changes
-    and a revision never takes the GUID of the notice's first item."""
+def item_guid(event: FeedEventRow, base_url: str, identity: FeedIdentity) -> str:
+    """The GUID of an event's item: the store, notice, version and kind, so it never changes
+    (whatever address serves it) and a revision never takes the GUID of the notice's first
+    item. An event from before feed_identity keeps the address-based GUID it was served with."""
+    if event.event_id < identity.legacy_before:
+        prefix = f"{identity.legacy_base_url or base_url}/"
+    else:
+        prefix = f"{TAG_PREFIX}{identity.instance}/"
+    guid = f"{prefix}notices/{event.notice_id}/v{event.version}#{event.kind}"
+    if event.kind == "removed":
+        # A notice can be removed, come back and be removed again with the same version.
+        guid += f"-{event.event_id}"
+    return guid
+
+
+def build_item(event: FeedEventRow, base_url: str, identity: FeedIdentity) -> Item:
+    """The item of one event; links lead to `base_url`, the GUID does not depend on it."""
     meta = {k: xml_text(event.meta[k]) for k in META_KEYS if event.meta.get(k)}
     title = xml_text(event.title).strip() or "（无标题）"
     notice_page = f"{base_url}/notices/{event.notice_id}"
@@ -60,10 +77,6 @@ def build_item(event: FeedEventRow, base_url: str) -> Item:
     diff_page = (
         f"{notice_page}/diff?from={event.version - 1}&to={event.version}" if revised else None
     )
-    guid = f"{notice_page}/v{event.version}#{event.kind}"
-    if event.kind == "removed":
-        # A notice can be removed, come back and be removed again with the same version.
-        guid += f"-{event.event_id}"
     site_name = xml_text(event.site_name)
     categories = (
         (SITE_SCHEME, site_name),
@@ -89,7 +102,7 @@ def build_item(event: FeedEventRow, base_url: str) -> Item:
         extension["diff_url"] = diff_page
     return Item(
         event_id=event.event_id,
-        guid=guid,
+        guid=item_guid(event, base_url, identity),
         title=f"[{EVENT_LABELS[event.kind]}] {title}",
         link=xml_text(event.url) if is_web_url(event.url) else None,
         notice_page=notice_page,

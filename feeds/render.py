@@ -14,10 +14,12 @@ moved, because on PostgreSQL two crawl transactions can commit their event ids o
 and an event that commits after a newer one would otherwise be skipped. Rewriting unchanged
 items gives the same bytes, hence the same ETag.
 
-Titles are carried as HTML in RSS (readers treat them so) and declared `type="html"` in
-Atom, so a title from a site is escaped once more and `<script>` in it shows as text. JSON
-Feed titles are plain text by its spec; the JSON is written with <, > and & as \\u escapes,
-so the bytes carry no markup either.
+Item titles are carried as HTML in RSS (readers treat them so) and declared `type="html"` in
+Atom, so a title from a site is escaped once more and `<script>` in it shows as text. The
+feed's own title and description are plain text in both (RSS channel text is not read as
+HTML), escaped once by the XML: a search for `<b>` is titled `搜索：<b>`, not `&lt;b&gt;`.
+JSON Feed titles are plain text by its spec; the JSON is written with <, > and & as \\u
+escapes, so the bytes carry no markup either.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from feedgen.feed import FeedGenerator
 from govwatch.feeds.items import Item, build_item
 from govwatch.feeds.topics import SEARCH_ID, Topic
 from govwatch.store import Store
+from govwatch.store.feed_identity import FeedIdentity, read_identity
 from govwatch.store.rows import EVENT_LABELS
 
 Format = Literal["rss", "atom", "json"]
@@ -98,7 +101,9 @@ class FeedBuilder:
         cache_size: int = 64,
         max_age: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
+        identity: FeedIdentity | None = None,
     ) -> None:
+        """`identity` names the items (store/feed_identity.py); None: read from the store."""
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         self.store = store
@@ -109,6 +114,7 @@ class FeedBuilder:
         self._monotonic = monotonic
         self._cache: OrderedDict[Topic, _Topical] = OrderedDict()
         self._lock = threading.Lock()
+        self._identity = identity
 
     def render(self, topic: Topic, fmt: Format) -> Feed:
         """`topic` as `fmt`: from the cache while no event happened, else brought up to date."""
@@ -152,6 +158,8 @@ class FeedBuilder:
 
     def _scan(self, topic: Topic, after_id: int | None) -> list[Item]:
         """The topic's newest `max_items` events after `after_id`, newest first, as items."""
+        if self._identity is None:
+            self._identity = read_identity(self.store)
         found: list[Item] = []
         before: int | None = None
         batch = max(FIRST_BATCH, self.max_items)
@@ -166,7 +174,7 @@ class FeedBuilder:
             )
             for event in events:
                 if topic.matches(event.title, event.body, event.meta):
-                    found.append(build_item(event, self.base_url))
+                    found.append(build_item(event, self.base_url, self._identity))
                     if len(found) == self.max_items:
                         break
             if len(events) < batch:
@@ -245,7 +253,8 @@ def describe(topic: Topic, names: dict[str, str]) -> str:
 class _AtomFixes:
     """feedgen extension (feed and entry) for what feedgen 1.0 cannot say in Atom.
 
-    It gives titles no type, so they are marked type="html" here (see the module), and it
+    It gives titles no type, so an entry's is marked type="html" here (see the module;
+    the feed's own title and subtitle stay text), and it
     writes an entry's links without their rel, so the related links (the govwatch notice and
     diff pages) are added here with theirs; feedgen then only writes the alternate link.
     """
@@ -257,9 +266,10 @@ class _AtomFixes:
         return {}
 
     def extend_atom(self, element: Any) -> Any:
-        for child in element:
-            if child.tag.rpartition("}")[2] in ("title", "subtitle"):
-                child.set("type", "html")
+        if element.tag.rpartition("}")[2] == "entry":
+            for child in element:
+                if child.tag.rpartition("}")[2] == "title":
+                    child.set("type", "html")
         for href, title in self.related:
             element.append(
                 element.makeelement("link", {"href": href, "rel": "related", "title": title})
@@ -273,14 +283,14 @@ class _AtomFixes:
 def _feedgen(
     topic: Topic, items: list[Item], base_url: str, updated: datetime, fmt: Format, about: str
 ) -> Any:
-    """A feedgen generator of the topic; titles and subtitle HTML-escaped (see the module)."""
+    """A feedgen generator of the topic; item titles HTML-escaped (see the module)."""
     fg = FeedGenerator()
     fg.load_extension("dc")
     fg.register_extension("govwatch_atom", _AtomFixes, _AtomFixes, atom=True, rss=False)
     self_url = feed_url(base_url, topic, fmt)
     fg.id(feed_url(base_url, topic, "atom"))
-    fg.title(_esc(f"govwatch · {topic.title}"))
-    fg.description(_esc(about))
+    fg.title(f"govwatch · {topic.title}")
+    fg.description(about)
     fg.link(href=self_url, rel="self")
     fg.link(href=f"{base_url}/", rel="alternate")  # the last link is RSS's <link>
     fg.language("zh-CN")

@@ -215,3 +215,15 @@ validators = sa.Table(
     sa.Column("last_modified", sa.Text),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# One row: what names this store's feed items whatever address serves them (see
+# store/feed_identity.py). Events before `legacy_before` keep the GUIDs they were served
+# with, made of `legacy_base_url`, pinned by the first server after the upgrade.
+feed_identity = sa.Table(
+    "feed_identity",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("instance", sa.Text, nullable=False),
+    sa.Column("legacy_before", sa.Integer, nullable=False),
+    sa.Column("legacy_base_url", sa.Text),
+)

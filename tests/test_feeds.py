@@ -25,6 +25,7 @@ from govwatch.feeds.render import Feed, FeedBuilder, Format, feed_url, opml
 from govwatch.feeds.topics import ALL, Topic, load_topics, search_topic
 from govwatch.parsers.records import Attachment, Page
 from govwatch.store import Store
+from govwatch.store.feed_identity import FeedIdentity, read_identity
 from tests.conftest import FIXTURES, ROOT
 
 BASE = "https://govwatch.example"
@@ -216,17 +217,21 @@ def test_guids_are_stable_and_one_per_event(store: Store) -> None:
     new_revised_removed(store)
     first = {fmt: guids(FeedBuilder(store, BASE).render(ALL, fmt)) for fmt in FORMATS}
     assert first["rss"] == first["atom"] == first["json"]
+    tag = f"tag:govwatch,2026:{read_identity(store).instance}"
+    assert re.fullmatch(r"tag:govwatch,2026:[0-9a-f]{16}", tag)
     assert first["rss"] == [
-        f"{BASE}/notices/1/v2#removed-4",
-        f"{BASE}/notices/1/v2#revised",
-        f"{BASE}/notices/2/v1#new",
-        f"{BASE}/notices/1/v1#new",
+        f"{tag}/notices/1/v2#removed-4",
+        f"{tag}/notices/1/v2#revised",
+        f"{tag}/notices/2/v1#new",
+        f"{tag}/notices/1/v1#new",
     ]
+    # Served from another address, the items keep their GUIDs.
+    assert guids(FeedBuilder(store, "http://127.0.0.1:9000").render(ALL, "rss")) == first["rss"]
     # Back and removed again with the same version: a second removal item of its own.
     add(store, 1, **REVISED)
     remove(store, 1)
     again = guids(FeedBuilder(store, BASE).render(ALL, "rss"))
-    assert again[0] == f"{BASE}/notices/1/v2#removed-6"
+    assert again[0] == f"{tag}/notices/1/v2#removed-6"
     assert again[1:] == first["rss"]  # 'restored' is no item; the old ones keep their GUIDs
 
 
@@ -585,7 +590,8 @@ def test_opml_lists_every_topic_in_rss_and_atom() -> None:
 def test_golden_feed(store: Store, fmt: Format) -> None:
     new_revised_removed(store)
     topic = Topic("anquan", "校园安全", keywords=("校园安全",))
-    body = FeedBuilder(store, BASE).render(topic, fmt).body
+    identity = FeedIdentity(instance="0123456789abcdef", legacy_before=1, legacy_base_url=None)
+    body = FeedBuilder(store, BASE, identity=identity).render(topic, fmt).body
     # Not *.json: the parser golden walkers take tests/fixtures/*/*.json for their own.
     golden = GOLDEN / ("anquan.jsonfeed" if fmt == "json" else f"anquan.{fmt}.xml")
     if os.environ.get("GOVWATCH_UPDATE_GOLDEN"):

@@ -46,6 +46,7 @@ from govwatch.server.scheduler import CrawlScheduler
 from govwatch.settings import Settings
 from govwatch.store import NoticeRow, Store
 from govwatch.store.diff import diff_bodies
+from govwatch.store.feed_identity import pin_legacy_base
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +328,9 @@ def create_app(
     base_url = public_url(settings)
     metrics = Metrics((seed.id for seed in seeds), store)
     crawls = CrawlScheduler(store, seeds, settings, metrics) if scheduler else None
-    views = Views(store, topics, FeedBuilder(store, base_url), base_url, metrics, crawls)
+    # Items served before the upgrade to tag: GUIDs keep theirs, made of this address.
+    feeds = FeedBuilder(store, base_url, identity=pin_legacy_base(store, base_url))
+    views = Views(store, topics, feeds, base_url, metrics, crawls)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
