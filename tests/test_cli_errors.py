@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from govwatch.cli import MAX_INPUT_BYTES, main
+from govwatch.cli import main
+from govwatch.cli.clean import MAX_INPUT_BYTES
 from govwatch.errors import StoreError
 from govwatch.parsers.records import Attachment, Page
 from govwatch.store import Store

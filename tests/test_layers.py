@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a module may import its own layer and those below it):
 
-0. base: `govwatch` itself, `errors`, `settings`, `config`, imported by everything;
+0. base: `govwatch` itself, `errors`, `settings`, `config`, `text`, imported by everything;
 1. `govwatch.parsers`: pure, bytes in and records out;
 2. `govwatch.store`: the versioned store, which keeps the parsers' records;
 3. `govwatch.crawler` and `govwatch.feeds`: the crawler writes into the store and the
@@ -29,7 +29,7 @@ LAYER_DIRS = {
     "govwatch.store": "store",
     "govwatch.feeds": "feeds",
 }
-BASE = {"govwatch", "govwatch.errors", "govwatch.settings", "govwatch.config"}
+BASE = {"govwatch", "govwatch.errors", "govwatch.settings", "govwatch.config", "govwatch.text"}
 # (rank, group): a module may import a rank below its own, or its own group.
 RANKS = {
     "govwatch.parsers": (1, "parsers"),
