@@ -4,7 +4,9 @@ Listings hide their rows in `<script type="text/xml"><datastore>` records (CDATA
 HTML); the column page carries the first group of pages and a `jpage(...)` call with
 the totals, further groups come from `dataproxy.jsp?startrecord=S&endrecord=E&perpage=P`
 with the unit's form fields (the `nextgroup` link), answering the same datastore XML.
-Detail bodies sit between `<!--ZJEG_RSS.content.begin-->` markers, read by the engine.
+Detail bodies sit between `<!--ZJEG_RSS.content.begin-->` comments or `<meta
+name="ContentStart">` tags (the markers of Hanweb's RSS export) in `#zoom`: the engine
+looks for both on pages of any site (`MARKERS`, `CONTAINERS`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,27 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.generic import extract
 from govwatch.parsers.html import parse_html
-from govwatch.parsers.listing import item_from
 from govwatch.parsers.records import Expect, ListingItem, Page
 from govwatch.parsers.registry import Request, register
+from govwatch.parsers.rows import item_from
+from govwatch.parsers.selectors import Rules
 
 RULES = Rules(
     content=("#zoom", ".bt_content", "#Zoom", ".zoom"),
+)
+# The containers jcms templates put a body in.
+CONTAINERS = ("#zoom", "#Zoom", ".bt_content")
+MARKERS = (
+    (
+        re.compile(r"<!--\s*ZJEG_RSS\.content\.begin\s*-->", re.I),
+        re.compile(r"<!--\s*ZJEG_RSS\.content\.end\s*-->", re.I),
+    ),
+    (
+        re.compile(r"<meta\s+name=[\"']?ContentStart[\"']?\s*/?>", re.I),
+        re.compile(r"<meta\s+name=[\"']?ContentEnd[\"']?\s*/?>", re.I),
+    ),
 )
 _DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
@@ -118,7 +133,7 @@ def request(url: str) -> Request:
     return Request("POST", parts._replace(query=query).geturl(), form)
 
 
-@register("hanweb_jcms", detect=detect, request=request)
+@register("hanweb_jcms", detect=detect, request=request, containers=CONTAINERS, markers=MARKERS)
 def parse(page: str, url: str | None, expect: Expect = None) -> Page:
     store = _DATASTORE.search(page) if expect != "detail" else None
     if store is not None:

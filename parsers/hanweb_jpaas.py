@@ -19,14 +19,17 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from selectolax.lexbor import LexborNode
 
 from govwatch.errors import ParseError
-from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.generic import extract
 from govwatch.parsers.html import parse_html
-from govwatch.parsers.listing import item_from
 from govwatch.parsers.records import Expect, ListingItem, Page
 from govwatch.parsers.registry import register
+from govwatch.parsers.rows import item_from
+from govwatch.parsers.selectors import Rules
 
 NAME = "hanweb_jpaas"
-RULES = Rules(content=(".wzzw-article", "#zoom"), title=(".wzzw-title",))
+# The container jpaas templates put a body in, tried on pages of any site.
+CONTAINERS = (".wzzw-article",)
+RULES = Rules(content=(*CONTAINERS, "#zoom"), title=(".wzzw-title",))
 PAGE_SIZE = "15"
 _UNIT_SCRIPT = re.compile(
     r"<script\b[^>]*\burl=[\"']([^\"']*page/build/unit[^\"']*)[\"'][^>]*>", re.I
@@ -101,7 +104,10 @@ def _next_page(url: str, pager: LexborNode, got: int) -> tuple[str, ...]:
 
 
 @register(
-    NAME, hosts=("jingjiang.gov.cn", "taizhou.gov.cn"), detect=lambda p: "page/build/unit" in p
+    NAME,
+    hosts=("jingjiang.gov.cn", "taizhou.gov.cn"),
+    detect=lambda p: "page/build/unit" in p,
+    containers=CONTAINERS,
 )
 def parse(page: str, url: str | None, expect: Expect = None) -> Page:
     if expect != "detail":

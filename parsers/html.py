@@ -60,6 +60,21 @@ def is_data_table(table: LexborNode) -> bool:
     return widest >= 2
 
 
+def class_and_id(node: LexborNode) -> str:
+    """An element's class and id names, as one string to search."""
+    return f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+
+
+def is_inside(node: LexborNode, ancestor: LexborNode) -> bool:
+    """Whether `ancestor` holds `node` (lexbor nodes compare by their memory id)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id == ancestor.mem_id:
+            return True
+        parent = parent.parent
+    return False
+
+
 def _is_file_link(node: LexborNode) -> bool:
     """A link to an attachment: shown on its own line, as a browser list of files reads."""
     return bool(ATTACHMENT_EXT.search(node.attributes.get("href") or ""))

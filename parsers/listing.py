@@ -21,25 +21,19 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from govwatch.parsers.html import absolute, is_fetchable, meta_tag
+from govwatch.parsers.html import absolute, class_and_id, is_fetchable, meta_tag
 from govwatch.parsers.records import ListingItem
+from govwatch.parsers.rows import Row, read_row
 from govwatch.parsers.text import (
     compact,
     date_count,
-    date_from_pieces,
     find_date,
     has_date,
-    is_badge,
     may_hold_partial_date,
-    month_day,
-    split_title,
-    squash,
     with_year,
 )
 
 _ROW_TAGS = {"li", "tr", "div", "dd", "dt", "dl", "p", "span", "td"}
-# Links that lead to a column, not a notice.
-_MORE = re.compile(r"^(?:更多|查看更多|more|MORE|More)\s*[>»›]*$")
 _CONTAINER_TAGS = {"ul", "ol", "tbody", "table", "div", "dl", "section", "td", "form", "article"}
 _MIN_ITEMS = 5
 _ROW_LINKS = 4
@@ -56,9 +50,6 @@ _PAGER_NAMES = re.compile(r"page|fenye|pagination|pager", re.I)
 _PAGER_TEXT = re.compile(r"下一页|下页|尾页|末页|共\s*\d+\s*页")
 _HEADING_CHARS = 16
 _TITLE_PARTS = re.compile(r"[-_|｜—–>»·]+|\s{2,}")
-# A card-like link wraps blocks: the title is its heading or its title-named block.
-_LINK_BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "div"}
-_TITLE_NAMES = re.compile(r"title|tit\b|bt\b|biaoti", re.I)
 # A year header above a group of rows: 2026年, 2025, 2024年度.
 _YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})年?度?$")
 
@@ -68,148 +59,6 @@ class Listing:
     items: tuple[ListingItem, ...]
     link_chars: int
     container: LexborNode
-
-
-@dataclass(frozen=True)
-class _Row:
-    """One row as read, before its URL is resolved and a year-less date completed."""
-
-    title: str
-    href: str
-    date: str | None
-    month_day: tuple[int, int] | None
-    node: LexborNode
-
-
-def _depth(node: LexborNode, row: LexborNode) -> int:
-    depth = 0
-    parent = node.parent
-    while parent is not None and parent.mem_id != row.mem_id:
-        depth += 1
-        parent = parent.parent
-    return depth
-
-
-def _title_part(a: LexborNode) -> LexborNode:
-    """The part of a card-like link that holds the title: its heading, or its first
-    block with text, when the link wraps a title, a summary and a date."""
-    blocks = [c for c in a.iter() if c.tag in _LINK_BLOCKS and c.text(deep=True).strip()]
-    if len(blocks) < 2:
-        return a
-    for block in blocks:
-        if block.tag in ("h1", "h2", "h3", "h4", "h5", "h6") or _TITLE_NAMES.search(_names(block)):
-            return block
-    return blocks[0]
-
-
-def _link_text(a: LexborNode) -> tuple[str, str | None]:
-    """A link's text less the pieces that only mark the row (置顶, new, hot) or date it,
-    and the date such a piece held."""
-    if not any(c.is_element_node for c in a.iter()):
-        return squash(a.text(deep=True, separator="")), None
-    parts: list[str] = []
-    date: str | None = None
-    title = _title_part(a)
-
-    def walk(node: LexborNode, inside: bool) -> None:
-        nonlocal date
-        for child in node.iter(include_text=True):
-            if child.tag == "-text":
-                if inside:
-                    parts.append(child.text(deep=False))
-            elif child.is_element_node:
-                whole = squash(child.text(deep=True, separator=""))
-                if whole and is_badge(whole):
-                    continue
-                if whole and len(whole) <= 12 and find_date(whole):
-                    date = date or find_date(whole)
-                    continue
-                walk(child, inside or child.mem_id == title.mem_id)
-
-    walk(a, title.mem_id == a.mem_id)
-    return squash("".join(parts)), date
-
-
-def _pieces_outside(row: LexborNode, link: LexborNode) -> list[str]:
-    """The row's text pieces that are not in its link."""
-    pieces = []
-    for node in row.traverse(include_text=True):
-        if node.tag != "-text":
-            continue
-        text = node.text(deep=False).strip()
-        if not text:
-            continue
-        parent = node.parent
-        while parent is not None and parent.mem_id not in (link.mem_id, row.mem_id):
-            parent = parent.parent
-        if parent is None or parent.mem_id != link.mem_id:
-            pieces.append(text)
-    return pieces
-
-
-# A tooltip may add lines (发布时间：…) after the title, or label it (标题：).
-_TITLE_LABEL = re.compile(r"^(?:标\s*题|文件名称|名\s*称)\s*[:：]\s*")
-
-
-def _title_attribute(a: LexborNode) -> str:
-    lines = (a.attributes.get("title") or "").strip().splitlines()
-    return split_title(_TITLE_LABEL.sub("", squash(lines[0])))[0] if lines else ""
-
-
-def _whole(titled: str, text: str) -> bool:
-    """Whether the title attribute is the whole of a link text cut short on screen
-    (关于……的通…, 关于……的通知...), or the same text: not some other caption."""
-    shown = compact(text).rstrip(".…")
-    return bool(titled) and len(titled) >= len(shown) and compact(titled).startswith(shown)
-
-
-def _read_row(node: LexborNode) -> _Row | None:
-    """One row: its shallowest, then longest, link is the notice; the date is the one
-    printed outside the link, else the one written into the link text, else one printed
-    in pieces (a date box: 2025-12 over 18) or without its year outside the link, else
-    any date on the row."""
-    best: tuple[int, int, LexborNode, str, str | None, tuple[int, int] | None] | None = None
-    links = node.css("a[href]")
-    for a in links:
-        href = a.attributes.get("href") or ""
-        if not is_fetchable(href):
-            continue
-        raw, piece_date = _link_text(a)
-        text, text_date, text_short = split_title(raw)
-        titled = _title_attribute(a)
-        name = titled if _whole(titled, text) else text
-        if len(name) < 4 or _MORE.match(name):
-            continue
-        rank = (-_depth(a, node) if len(links) > 1 else 0, len(name))
-        if best is None or rank > best[:2]:
-            best = (rank[0], rank[1], a, name, text_date or piece_date, text_short)
-    if best is None:
-        return None
-    a, title, date, short = best[2], best[3], best[4], best[5]
-    row_text = squash(node.text(deep=True, separator=" "))
-    link_text = squash(a.text(deep=True, separator=" "))
-    outside = row_text.replace(link_text, " ")
-    date = find_date(outside) or date
-    if date is None and short is None and may_hold_partial_date(outside):
-        pieces = _pieces_outside(node, a)
-        date = date_from_pieces(pieces)
-        short = next((md for md in map(month_day, pieces) if md), None) if not date else None
-    if date is None and short is None:
-        date = find_date(row_text)
-    href = (a.attributes.get("href") or "").strip()
-    return _Row(title, href, date, short, node)
-
-
-def item_from(node: LexborNode, base: str | None) -> ListingItem | None:
-    """One row → item (a year-less date takes the year in the notice's URL). With no
-    `base` the URL is left as written."""
-    row = _read_row(node)
-    if row is None:
-        return None
-    date = row.date
-    if date is None and row.month_day is not None:
-        date = with_year(*row.month_day, urlsplit(row.href).path)
-    return ListingItem(row.title, absolute(base, row.href) if base else row.href, date)
 
 
 def links_base(tree: LexborHTMLParser, url: str | None) -> str | None:
@@ -229,10 +78,6 @@ def _signature(node: LexborNode) -> tuple[str | None, str]:
     """Tag and first class name: sections of one list share them."""
     classes = (node.attributes.get("class") or "").split()
     return node.tag, classes[0] if classes else ""
-
-
-def _names(node: LexborNode) -> str:
-    return f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
 
 
 class _Years:
@@ -270,7 +115,7 @@ def _scope(container: LexborNode) -> LexborNode:
     return parent.parent if parent.parent is not None and parent.tag != "body" else parent
 
 
-def _date_of(row: _Row, container: LexborNode, years: _Years) -> str | None:
+def _date_of(row: Row, container: LexborNode, years: _Years) -> str | None:
     if row.date is not None or row.month_day is None:
         return row.date
     year = years.above(row.node, _scope(container))
@@ -305,7 +150,7 @@ def _pager_follows(container: LexborNode) -> bool:
         sibling = node.next
         while sibling is not None:
             if sibling.is_element_node:
-                if _PAGER_NAMES.search(_names(sibling)):
+                if _PAGER_NAMES.search(class_and_id(sibling)):
                     return True
                 text = compact(sibling.text(deep=True, separator=""))
                 if len(text) <= 80 and _PAGER_TEXT.search(text):
@@ -318,7 +163,7 @@ def _pager_follows(container: LexborNode) -> bool:
 def _aside(container: LexborNode) -> bool:
     node: LexborNode | None = container
     while node is not None and node.tag not in ("body", "html"):
-        if node.tag == "aside" or _ASIDE_NAMES.search(_names(node)):
+        if node.tag == "aside" or _ASIDE_NAMES.search(class_and_id(node)):
             return True
         node = node.parent
     return False
@@ -329,7 +174,7 @@ def aside_box(container: LexborNode) -> bool:
     return _aside(container) or bool(_ASIDE_HEADING.search(_heading(container)))
 
 
-def _under(base: str | None, rows: list[_Row]) -> float:
+def _under(base: str | None, rows: list[Row]) -> float:
     """Share of rows whose notice lies under the page's own directory: a column's rows
     mostly do, a site-wide box's rarely."""
     if not base or not rows:
@@ -338,7 +183,7 @@ def _under(base: str | None, rows: list[_Row]) -> float:
     return sum(urljoin(base, r.href).startswith(folder) for r in rows) / len(rows)
 
 
-def _column_names(tree: LexborHTMLParser) -> set[str]:
+def _columnclass_and_id(tree: LexborHTMLParser) -> set[str]:
     """What the page calls its column: the parts of its <title>, its ColumnName <meta>."""
     head = tree.css_first("title")
     parts = _TITLE_PARTS.split(head.text()) if head is not None else []
@@ -347,7 +192,7 @@ def _column_names(tree: LexborHTMLParser) -> set[str]:
     return {n for n in names if 2 <= len(n) <= _HEADING_CHARS}
 
 
-def _weight(container: LexborNode, rows: list[_Row], base: str | None, names: set[str]) -> float:
+def _weight(container: LexborNode, rows: list[Row], base: str | None, names: set[str]) -> float:
     """How much a list looks like the column rather than a box beside it: its links lead
     under the page's directory, its heading is the column's name, a pager follows it;
     it sits in no sidebar box."""
@@ -371,20 +216,24 @@ _UNDATED_TITLE_CHARS = 8
 def _undated(root: LexborNode, base: str | None, names: set[str]) -> Listing | None:
     """A column that prints no dates: the list whose rows each hold one sentence-long link
     (nav menus and link boxes hold short names), away from the page's furniture."""
-    best: tuple[float, LexborNode, list[_Row]] | None = None
+    best: tuple[float, LexborNode, list[Row]] | None = None
     for container in root.traverse():
         if container.tag not in _CONTAINER_TAGS:
             continue
         rows = [r for r in _children(container) if 0 < len(r.css("a[href]")) <= _ROW_LINKS]
         if len(rows) < 2:
             continue
-        read = [row for row in (_read_row(r) for r in rows) if row is not None]
+        read = [row for row in (read_row(r) for r in rows) if row is not None]
         long = [row for row in read if len(row.title) >= _UNDATED_TITLE_CHARS]
         if len(long) < 2 or len(long) * 3 < len(rows) * 2:
             continue
         node: LexborNode | None = container
         while node is not None and node.tag != "body":
-            if _FURNITURE_NAMES.search(_names(node)) or node.tag in ("nav", "header", "footer"):
+            if _FURNITURE_NAMES.search(class_and_id(node)) or node.tag in (
+                "nav",
+                "header",
+                "footer",
+            ):
                 break
             node = node.parent
         if node is not None and node.tag != "body":
@@ -417,7 +266,7 @@ _DATE_COLUMNS = (
 )
 
 
-def _dated_by_column(container: LexborNode, rows: list[_Row]) -> list[_Row]:
+def _dated_by_column(container: LexborNode, rows: list[Row]) -> list[Row]:
     """Rows of a table dated by the column its header names (发布日期 over 成文日期)."""
     table = container if container.tag == "table" else container.parent
     header = None
@@ -465,12 +314,12 @@ def find_listing(
     without a year count when the year is known, or when the page is known to be a
     column: `expected` to be a listing, or `paged`. An expected listing with no dated
     rows at all is read as an undated list."""
-    candidates: list[tuple[int, LexborNode, list[_Row]]] = []
+    candidates: list[tuple[int, LexborNode, list[Row]]] = []
     root = tree.body
     if root is None:
         return None
     years = _Years(root)
-    names = _column_names(tree)
+    names = _columnclass_and_id(tree)
     column = expected or paged
     for container in root.traverse():
         if container.tag not in _CONTAINER_TAGS:
@@ -482,7 +331,7 @@ def find_listing(
         rows = [r for r in rows if _may_be_row(r.text(deep=True)) and r.css_first("a[href]")]
         if len(rows) < min_items:
             continue
-        read = [row for row in (_read_row(r) for r in rows) if row is not None]
+        read = [row for row in (read_row(r) for r in rows) if row is not None]
         if container.tag in ("table", "tbody"):
             read = _dated_by_column(container, read)
         dated = sum(
@@ -501,7 +350,7 @@ def find_listing(
         key = (container.parent.mem_id if container.parent else 0, _signature(container))
         groups[key] = groups.get(key, 0) + dated
 
-    def score(candidate: tuple[int, LexborNode, list[_Row]]) -> float:
+    def score(candidate: tuple[int, LexborNode, list[Row]]) -> float:
         _, container, rows = candidate
         key = (container.parent.mem_id if container.parent else 0, _signature(container))
         # Length counts less than place: a column's short last page beside a long box.
@@ -525,7 +374,7 @@ def find_listing(
             if sibling.mem_id in known:
                 merged.extend((row, sibling) for row in known[sibling.mem_id])
                 continue
-            more = [row for row in (_read_row(r) for r in _children(sibling)) if row]
+            more = [row for row in (read_row(r) for r in _children(sibling)) if row]
             if more and sum(1 for row in more if row.date or row.month_day) * 2 >= len(more):
                 merged.extend((row, sibling) for row in more)
     resolved = (

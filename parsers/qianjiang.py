@@ -6,9 +6,10 @@ is reconstructed from the TRS family (see tests/fixtures/README.md).
 
 from __future__ import annotations
 
-from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.generic import extract
 from govwatch.parsers.records import Expect, Page
 from govwatch.parsers.registry import register
+from govwatch.parsers.selectors import Rules
 
 NAME = "qianjiang"
 RULES = Rules(content=(".TRS_Editor",), title=(".title h1", "h1"))

@@ -3,6 +3,8 @@
 A parser is a pure function (page text, URL, what the caller expects) → Page. It may
 claim hosts (chosen for pages of those hosts) and page markers (chosen for pages showing
 them); `choose` falls back to the generic extractor, or the text cleaner for text dumps.
+A CMS family's parser also declares what the generic engine should know of its pages on
+any site: the containers its templates put a body in, and the markers around a body.
 
 Every parser has a version (`version`): what the store records beside each version of a
 notice, so that a page cleaned differently by newer code is re-extracted, not revised.
@@ -11,6 +13,7 @@ notice, so that a page cleaned differently by newer code is re-extracted, not re
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +25,8 @@ from govwatch.errors import ConfigError
 from govwatch.parsers.records import Expect, Page
 
 ParseFn = Callable[[str, str | None, Expect], Page]
+# A body's start and end, as a CMS marks them in the page source.
+Markers = tuple[re.Pattern[str], re.Pattern[str]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class Parser:
     detect: Callable[[str], bool] | None = None
     text: bool = False
     request: Callable[[str], Request] | None = None
+    containers: tuple[str, ...] = ()
+    markers: tuple[Markers, ...] = ()
 
 
 _REGISTRY: dict[str, Parser] = {}
@@ -53,14 +60,26 @@ def register(
     detect: Callable[[str], bool] | None = None,
     text: bool = False,
     request: Callable[[str], Request] | None = None,
+    containers: tuple[str, ...] = (),
+    markers: tuple[Markers, ...] = (),
 ) -> Callable[[ParseFn], ParseFn]:
     def add(fn: ParseFn) -> ParseFn:
         if name in _REGISTRY:
             raise ValueError(f"parser {name!r} registered twice")
-        _REGISTRY[name] = Parser(name, fn, hosts, detect, text, request)
+        _REGISTRY[name] = Parser(name, fn, hosts, detect, text, request, containers, markers)
         return fn
 
     return add
+
+
+def family_containers() -> tuple[str, ...]:
+    """Body containers of every CMS family, in registration order."""
+    return tuple(c for parser in _REGISTRY.values() for c in parser.containers)
+
+
+def family_markers() -> tuple[Markers, ...]:
+    """Body markers of every CMS family, in registration order."""
+    return tuple(m for parser in _REGISTRY.values() for m in parser.markers)
 
 
 def names() -> list[str]:

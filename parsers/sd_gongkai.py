@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.generic import extract
 from govwatch.parsers.pagers import MAX_NEXT_PAGES
 from govwatch.parsers.records import Expect, Page
 from govwatch.parsers.registry import register
+from govwatch.parsers.selectors import Rules
 
 NAME = "sd_gongkai"
 RULES = Rules(content=(".doc-content",), title=(".doc-title",))

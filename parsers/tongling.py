@@ -7,9 +7,10 @@ tests/fixtures/README.md); listings and anything else go to the generic engine.
 
 from __future__ import annotations
 
-from govwatch.parsers.generic import Rules, extract
+from govwatch.parsers.generic import extract
 from govwatch.parsers.records import Expect, Page
 from govwatch.parsers.registry import register
+from govwatch.parsers.selectors import Rules
 
 NAME = "tongling"
 RULES = Rules(content=(".j-fontContent", ".wzcon"), title=(".wztit",))

@@ -1,0 +1,225 @@
+"""Where a page's body is: a site's or a CMS's container, else a readability-style scorer.
+
+Every text block scores by its length and Chinese punctuation, the score flows to its
+parent and grandparent, and class/id names that speak of content or of chrome tilt it
+(a readability-style scorer tuned for CJK). Well-known CMS containers (.TRS_Editor,
+#zoom …) win outright when they hold text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from govwatch.parsers import registry
+from govwatch.parsers.html import ATTACHMENT_EXT, BLOCK, class_and_id, is_data_table, walk_lines
+from govwatch.parsers.meta import read_meta_line
+from govwatch.parsers.selectors import (
+    MARKED_ID,
+    NEGATIVE_NAMES,
+    POSITIVE_NAMES,
+    PUNCT,
+    SHARED_CONTAINERS,
+    Rules,
+)
+from govwatch.parsers.text import compact, is_chrome
+
+_FURNITURE_MAX = 600
+
+
+def mark_content(html: str) -> str:
+    """Wrap a body a CMS marked (for its RSS export) in one element the engine can select."""
+    for begin, end in registry.family_markers():
+        b = begin.search(html)
+        if b is None:
+            continue
+        e = end.search(html, b.end())
+        if e is None:
+            continue
+        return (
+            html[: b.end()]
+            + '<div id="'
+            + MARKED_ID
+            + '">'
+            + html[b.end() : e.start()]
+            + "</div>"
+            + html[e.start() :]
+        )
+    return html
+
+
+def _weight(node: LexborNode) -> float:
+    """A factor from class/id names: they tilt a score, never make a small node win."""
+    found = class_and_id(node)
+    if not found.strip():
+        return 1.0
+    weight = 1.0
+    if POSITIVE_NAMES.search(found):
+        weight *= 1.5
+    if NEGATIVE_NAMES.search(found):
+        weight *= 0.5
+    return weight
+
+
+def _block_of(node: LexborNode, tables: dict[int, bool]) -> LexborNode | None:
+    """The block a text node belongs to: its nearest block ancestor, or the whole data
+    table when it sits in a table cell."""
+    block: LexborNode | None = None
+    parent = node.parent
+    while parent is not None and parent.tag not in ("body", "html"):
+        tag = parent.tag
+        if block is None and tag in BLOCK:
+            block = parent
+            if tag not in ("p", "td", "th", "span", "div", "font", "li"):
+                break
+        if tag == "table":
+            known = tables.get(parent.mem_id)
+            if known is None:
+                known = tables[parent.mem_id] = is_data_table(parent)
+            return parent if known else block
+        parent = parent.parent
+    return block
+
+
+def text_len(node: LexborNode) -> tuple[int, int]:
+    """(visible text, link text) lengths without whitespace (link text approximately:
+    each text node stripped, which is all a density needs)."""
+    total = len(compact(node.text(deep=True, separator="")))
+    links = sum(len(a.text(deep=True, separator="", strip=True)) for a in node.css("a"))
+    return total, links
+
+
+def score_content(root: LexborNode) -> LexborNode | None:
+    """The element holding the page's main text, by readability-style scoring."""
+    texts: dict[int, tuple[LexborNode, list[str]]] = {}
+    tables: dict[int, bool] = {}
+    block_of: dict[int, LexborNode | None] = {}  # by parent: siblings share their block
+    for node in root.traverse(include_text=True):
+        if not node.is_text_node or node.is_empty_text_node:
+            continue
+        text = node.text(deep=False).strip()
+        if len(text) < 2:
+            continue
+        parent = node.parent
+        if parent is None:
+            continue
+        key = parent.mem_id
+        if key in block_of:
+            block = block_of[key]
+        else:
+            block = block_of[key] = _block_of(node, tables)
+        if block is None or block.tag in ("body", "html"):
+            continue
+        entry = texts.get(block.mem_id)
+        if entry is None:
+            texts[block.mem_id] = (block, [text])
+        else:
+            entry[1].append(text)
+    blocks = []
+    for block, parts in texts.values():
+        joined = compact("".join(parts))
+        blocks.append((block, len(joined), len(PUNCT.findall(joined))))
+
+    scores: dict[int, tuple[LexborNode, float]] = {}
+
+    def add(node: LexborNode | None, value: float) -> None:
+        if node is None or node.tag in ("body", "html", None):
+            return
+        prev = scores.get(node.mem_id)
+        scores[node.mem_id] = (node, (prev[1] if prev else 0.0) + value)
+
+    for block, length, punct in blocks:
+        value = 1 + punct + min(length / 100, 3) if length >= 10 else length / 10
+        if block.tag not in ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dd", "dt"):
+            add(block, value)
+        parent = block.parent
+        add(parent, value)
+        add(parent.parent if parent is not None else None, value / 2)
+
+    if not scores:
+        return None
+    ranked = sorted(scores.values(), key=lambda pair: pair[1], reverse=True)[:8]
+    best: tuple[float, LexborNode] | None = None
+    for node, raw in ranked:
+        total, links = text_len(node)
+        density = links / total if total else 1.0
+        final = raw * _weight(node) * (1 - density)
+        if best is None or final > best[0]:
+            best = (final, node)
+    if best is None:
+        return None
+    return _with_parts(best[1], {mem: score for mem, (_, score) in scores.items()})
+
+
+_PART = re.compile(r"^(.*?)[-_]?\d+$")
+
+
+def _with_parts(node: LexborNode, scores: dict[int, float]) -> LexborNode:
+    """A body split over numbered siblings (.content-part1, .content-part2, …) is their
+    parent: the scorer alone would keep only the largest part."""
+    classes = (node.attributes.get("class") or "").split()
+    stem = _PART.match(classes[0]) if classes else None
+    parent = node.parent
+    if stem is None or parent is None or not stem.group(1):
+        return node
+    own = scores.get(node.mem_id, 0.0)
+    for sibling in parent.iter():
+        if sibling.mem_id == node.mem_id or sibling.tag != node.tag:
+            continue
+        other = (sibling.attributes.get("class") or "").split()
+        match = _PART.match(other[0]) if other else None
+        if match and match.group(1) == stem.group(1) and scores.get(sibling.mem_id, 0) > own / 5:
+            return parent
+    return node
+
+
+def find_content(tree: LexborHTMLParser, rules: Rules) -> tuple[LexborNode | None, bool]:
+    """The body element, and whether it was found by scoring rather than by selector
+    (a scored pick is tightened once the page is known to be a notice)."""
+    containers = (*registry.family_containers(), *SHARED_CONTAINERS)
+    for selector in (*rules.content, f"#{MARKED_ID}", *containers):
+        nodes = tree.css(selector)
+        if not nodes:
+            continue
+        node = max(nodes, key=lambda n: len(compact(n.text(deep=True, separator=""))))
+        # "详见附件。" and a file link is a whole notice: any text or file link will do.
+        if len(compact(node.text(deep=True, separator=""))) >= 2 or _file_links(node):
+            return node, False
+    body = tree.body
+    return (score_content(body) if body is not None else None), True
+
+
+def _file_links(node: LexborNode) -> bool:
+    return any(ATTACHMENT_EXT.search(a.attributes.get("href") or "") for a in node.css("a[href]"))
+
+
+def _furniture_only(node: LexborNode) -> bool:
+    """Headings, metadata, chrome, attachment labels and file links: no notice text."""
+    if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+        return True
+    if len(compact(node.text(deep=True, separator=""))) > _FURNITURE_MAX:
+        return False  # title, info line and 信息公开 table never run this long
+    for line in walk_lines(node):
+        text = line.text
+        if line.file_link or is_chrome(text) or text.startswith("附件"):
+            continue
+        if read_meta_line(text, header=True) is None:
+            return False
+    return True
+
+
+def tighten(node: LexborNode) -> LexborNode:
+    """Descend into the one child holding notice text while its siblings are only the
+    title, the info line, toolbars and file lists: a scorer favours the wrappers of
+    short notices, and those siblings are no part of the body."""
+    while True:
+        texts = [
+            c for c in node.iter() if c.is_element_node and compact(c.text(deep=True, separator=""))
+        ]
+        if len(texts) < 2:
+            return node
+        main = [c for c in texts if not _furniture_only(c)]
+        if len(main) != 1 or main[0].tag in ("p", "table", "tbody", "tr", "li"):
+            return node
+        node = main[0]
