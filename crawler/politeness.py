@@ -1,7 +1,12 @@
 """Being a good guest: per-host pacing and concurrency, and a retry policy.
 
-Each host gets at most `concurrency` requests in flight and one request start every
-1/rate seconds; a global semaphore bounds all hosts together. Retries back off
+A host gets one request start every 1/rate seconds however many crawls ask for it: each
+request books the host's next free slot from a slot book and waits for it, holding no lock
+meanwhile. In one process the book is in memory (MemorySlots, shared by every crawl of a
+`govwatch serve`); across a fleet of workers it is the store's table on PostgreSQL
+(StoreSlots), booked with the database's clock. A 429 or Retry-After pushes the host's next
+slot back and slows it down for every crawl that shares the book. Each crawl also keeps at
+most `concurrency` requests in flight per host, under one global limit. Retries back off
 exponentially with full jitter, and a 429/503's Retry-After is honoured (capped).
 """
 
@@ -9,49 +14,96 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+from govwatch.store.schedule import SLOW_FACTOR, SLOW_WINDOW, Schedule
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 60.0
 
 
-class HostGate:
-    def __init__(self, rate: float, concurrency: int) -> None:
-        self.interval = 1.0 / rate
-        self.slots = asyncio.Semaphore(concurrency)
-        self.lock = asyncio.Lock()
-        self.next_start = 0.0
+class SlotBook(Protocol):
+    """Where hosts' next free request slots are kept."""
 
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        async with self.slots:
-            async with self.lock:
-                now = time.monotonic()
-                wait = self.next_start - now
-                self.next_start = max(now, self.next_start) + self.interval
-            if wait > 0:
-                await asyncio.sleep(wait)
-            yield
+    def book(self, host: str, gap: float) -> float:
+        """Book the host's next slot, `gap` after the one before; seconds to wait for it."""
+        ...
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        """No request to `host` for `seconds`, then longer gaps for a while."""
+        ...
+
+
+class MemorySlots:
+    """The slot book of one process, for crawls in any thread (each has its own loop)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+        self._slow_until: dict[str, float] = {}
+
+    def book(self, host: str, gap: float) -> float:
+        with self._lock:
+            now = self._clock()
+            if self._slow_until.get(host, 0.0) > now:
+                gap *= SLOW_FACTOR
+            start = max(now, self._next.get(host, 0.0))
+            self._next[host] = start + gap
+            return start - now
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        with self._lock:
+            now = self._clock()
+            self._next[host] = max(self._next.get(host, 0.0), now + seconds)
+            self._slow_until[host] = max(
+                self._slow_until.get(host, 0.0), now + seconds + SLOW_WINDOW
+            )
+
+
+class StoreSlots:
+    """The slot book every worker on one PostgreSQL store shares."""
+
+    def __init__(self, store: Schedule) -> None:
+        self._store = store
+
+    def book(self, host: str, gap: float) -> float:
+        return self._store.book_slot(host, gap)
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        self._store.slow_host(host, seconds)
 
 
 class Gates:
-    """One HostGate per host, created on first use, under one global limit."""
+    """One crawl's turns at hosts: at most `per_host` requests in flight per host and
+    `global_limit` in all, each request starting at a slot of `slots` (a book of its own
+    unless one is shared)."""
 
-    def __init__(self, global_limit: int, per_host: int) -> None:
+    def __init__(self, global_limit: int, per_host: int, slots: SlotBook | None = None) -> None:
         self.global_slots = asyncio.Semaphore(global_limit)
         self.per_host = per_host
-        self.hosts: dict[str, HostGate] = {}
+        self.slots: SlotBook = slots if slots is not None else MemorySlots()
+        self.hosts: dict[str, asyncio.Semaphore] = {}
 
     @asynccontextmanager
     async def turn(self, host: str, rate: float) -> AsyncIterator[None]:
-        gate = self.hosts.get(host)
-        if gate is None:
-            gate = self.hosts[host] = HostGate(rate, self.per_host)
-        async with gate.turn(), self.global_slots:
-            yield
+        in_flight = self.hosts.get(host)
+        if in_flight is None:
+            in_flight = self.hosts[host] = asyncio.Semaphore(self.per_host)
+        async with in_flight:
+            wait = self.slots.book(host, 1.0 / rate)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            async with self.global_slots:
+                yield
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        self.slots.slow_down(host, seconds)
 
 
 def backoff(attempt: int, base: float, retry_after: str | None = None) -> float:

@@ -227,3 +227,40 @@ feed_identity = sa.Table(
     sa.Column("legacy_before", sa.Integer, nullable=False),
     sa.Column("legacy_base_url", sa.Text),
 )
+
+# When each site is next due for a crawl and which crawl holds it now (store/schedule.py):
+# one scheduling model for `govwatch serve` and the fleet of `govwatch worker`s.
+site_schedule = sa.Table(
+    "site_schedule",
+    metadata,
+    sa.Column("site_id", sa.Text, sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("interval_seconds", sa.Float, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("next_due", UTCDateTime, nullable=False, index=True),
+    # The token of the crawl that holds the site, NULL when none does; a crawl finishes
+    # only a claim that is still its own, so a reaped crawl cannot overwrite its successor.
+    sa.Column("claim", sa.Text),
+    sa.Column("claimed_at", UTCDateTime),
+    # When the claimed crawl started (a worker took its job); NULL while it waits.
+    sa.Column("started_at", UTCDateTime),
+    # In-process claims are renewed while they run and free once this passes; NULL: the
+    # claim is a queued job's, freed by the reaper when its worker stops beating.
+    sa.Column("lease_until", UTCDateTime),
+    # Crawls in a row that raised: the next one is put off longer each time.
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_finished", UTCDateTime),
+)
+
+# The next free request slot per host across every process on one PostgreSQL: a request
+# books the slot and waits for it without holding any lock (crawler/politeness.py). Times
+# are seconds on the database's clock, so the workers' clocks play no part.
+host_slots = sa.Table(
+    "host_slots",
+    metadata,
+    sa.Column("host", sa.Text, primary_key=True),
+    sa.Column("next_slot", sa.Float, nullable=False),
+    # The gap the last booking took (the rate, slowed after a 429).
+    sa.Column("gap", sa.Float, nullable=False),
+    # After a 429 or Retry-After: until then every booking takes SLOW_FACTOR times the gap.
+    sa.Column("slow_until", sa.Float, nullable=False, server_default="0"),
+)

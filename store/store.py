@@ -3,7 +3,8 @@
 One class made of parts, each a module that says what it holds: core (opening,
 transactions and their retries), runs (the crawl's bookkeeping), writes (what the crawler
 records about notices), reextract (newer parsers' records of stored pages), health (each
-crawl's health of each site) and reads (history, events, feed queries). Mixins rather than
+crawl's health of each site), reads (history, events, feed queries) and schedule (when
+sites are due, which crawl holds them, per-host request slots). Mixins rather than
 separate objects reached from the store: every caller keeps the one handle and method
 names it has, and each part shares the core's engine, clock and retry policy.
 """
@@ -15,8 +16,9 @@ from govwatch.store.health import SiteHealth
 from govwatch.store.reads import Reads
 from govwatch.store.reextract import Reextraction
 from govwatch.store.runs import Runs
+from govwatch.store.schedule import Schedule
 from govwatch.store.writes import NoticeWrites
 
 
-class Store(Runs, NoticeWrites, Reextraction, SiteHealth, Reads, StoreCore):
+class Store(Runs, NoticeWrites, Reextraction, SiteHealth, Reads, Schedule, StoreCore):
     """A database of sites, notices, their versions and events; open with `Store.open`."""
