@@ -12,43 +12,28 @@ page does not exist (a soft 404) is an error too. A 304 costs no parse and no wr
 from __future__ import annotations
 
 import asyncio
-import unicodedata
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
 import httpx
 
-from govwatch.crawler.fetch import Clients, Destinations, Response, fetch
+from govwatch.crawler.fetch import Clients, Response
 from govwatch.crawler.health import Health, assess
-from govwatch.crawler.politeness import RETRY_STATUSES, Gates, backoff
-from govwatch.crawler.proxy import mask, proxy_for
-from govwatch.crawler.render import Renderer, RenderFailed, shared_renderer
+from govwatch.crawler.pages import PageFailure, SiteFetcher
+from govwatch.crawler.politeness import Gates
+from govwatch.crawler.proxy import proxy_for
+from govwatch.crawler.render import Renderer, shared_renderer
 from govwatch.crawler.reparse import reclean
 from govwatch.crawler.seeds import Seed
-from govwatch.errors import (
-    ConnectionFailed,
-    DecodeError,
-    FetchError,
-    FetchTimeout,
-    GovwatchError,
-)
-from govwatch.parsers import Page, clean
-from govwatch.parsers.challenge import detect_challenge, visible_text_len
-from govwatch.parsers.decode import decode_html
-from govwatch.parsers.missing import is_soft_404
-from govwatch.parsers.records import CHINA_TZ, Expect
-from govwatch.parsers.registry import Request, get, version
+from govwatch.parsers import Page
+from govwatch.parsers.records import CHINA_TZ
+from govwatch.parsers.registry import version
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.rows import SiteYield
-
-OUTCOMES = ("new", "revised", "removed", "restored", "unchanged", "errors")
-MAX_LISTED_FAILURES = 50
-"""Failed URLs the summary lists per site; the store keeps every one."""
 
 
 @dataclass
@@ -93,63 +78,6 @@ class RunSummary:
     names: dict[str, str] = field(default_factory=dict)
     """Site id → the name its seed gives it, which the table shows."""
 
-    def table(self) -> str:
-        """One row per site: new / revised / removed / restored / unchanged / errors; then,
-        per site with errors, the count by kind and the failed URLs."""
-        columns = (*OUTCOMES, "requests")
-        label = {site: self._label(site) for site in self.sites}
-        width = max([24, *(_width(text) + 2 for text in label.values())])
-        lines = [_pad("site", width) + "".join(f"{c:>10}" for c in columns)]
-        for site, stats in self.sites.items():
-            values = stats.as_dict()
-            lines.append(_pad(label[site], width) + "".join(f"{values[c]:>10}" for c in columns))
-        states = {"empty": "empty column", "layout_change": "LAYOUT CHANGE"}
-        for site, health in self.health.items():
-            if health.status != "ok":
-                state = states.get(health.status, health.status)
-                lines.append(f"{self._label(site)}: {state}: {health.message}")
-        for site, stats in self.sites.items():
-            if stats.reextracted:
-                lines.append(
-                    f"{label[site]}: {stats.reextracted} unchanged notices re-extracted by "
-                    "this release's parser (no change on the site, no event)"
-                )
-        for site in self.sites:
-            failed = sorted(
-                (f for f in self.failures if f.site == site), key=lambda f: (f.kind, f.url)
-            )
-            if not failed:
-                continue
-            kinds = Counter(f.kind for f in failed)
-            counts = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
-            lines += ["", f"{label[site]}: {len(failed)} errors ({counts})"]
-            lines += [
-                f"  {f.kind:15} {_printable(f.url)}  {_printable(f.message)[:120]}"
-                for f in failed[:MAX_LISTED_FAILURES]
-            ]
-            if len(failed) > MAX_LISTED_FAILURES:
-                lines.append(f"  … and {len(failed) - MAX_LISTED_FAILURES} more")
-        return "\n".join(lines)
-
-    def _label(self, site: str) -> str:
-        """The site as people know it, with the id commands take: 某某县教育局 通知公告 (zd)."""
-        name = _printable(self.names.get(site, site))
-        return name if name == site else f"{name} ({site})"
-
-
-def _width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(width - _width(text), 0)
-
-
-def _printable(text: str) -> str:
-    """Site-given text for a terminal: no control characters or escape sequences."""
-    return "".join(ch if ch.isprintable() else " " for ch in text)
-
 
 @dataclass(frozen=True)
 class Progress:
@@ -163,29 +91,6 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
-
-
-class PageFailure(Exception):
-    """A URL that could not be fetched or read, with its kind (`http_status`, `timeout`,
-    `challenge` …): a crawl records, counts and skips it; a dry run reports it."""
-
-    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.status = status
-
-
-WAF_STATUSES = frozenset({403, 406, 412})
-"""Statuses a web application firewall refuses a crawler or a foreign network with."""
-STUB_BYTES = 512
-"""A listing page smaller than this, without a word of text, listing nothing and linking
-nowhere, is a stub standing in for the site (a geo-fence's, a parked domain's); an empty
-column still says so (暂无信息) in its chrome."""
-
-
-def _is_stub(resp: Response, page: Page, text: str) -> bool:
-    small = len(resp.content) < STUB_BYTES and not visible_text_len(text)
-    return small and not page.items and not page.next_pages
 
 
 class Crawler:
@@ -259,142 +164,6 @@ class Crawler:
         yielded = stats.yielded()
         health = summary.health[seed.id] = assess(yielded, healthy, site.listing_kinds)
         self.store.record_health(summary.run_id, seed.id, health.status, health.message, yielded)
-
-
-class SiteFetcher:
-    """How one seed's pages are asked for and read: its parser's request hook (a jcms
-    dataproxy POST), its hosts, its rate through the shared host gates, retries, its
-    encoding and its parser. The crawl and the dry run of `govwatch check` share it, so
-    a check asks for and reads pages exactly as a crawl does."""
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        gates: Gates,
-        seed: Seed,
-        settings: Settings,
-        stats: SiteStats,
-        renderer: Renderer,
-    ) -> None:
-        self.client = client
-        self.renderer = renderer
-        self.json_urls: tuple[str, ...] = ()
-        """The JSON the last rendered listing page's scripts read."""
-        self.gates = gates
-        self.seed = seed
-        self.settings = settings
-        self.stats = stats
-        self.parser = get(seed.parser)
-        self.destinations = Destinations(
-            seed.hosts, [urlsplit(u).hostname or "" for u in seed.listing_urls]
-        )
-        self.proxy = proxy_for(settings, seed.proxy)
-
-    def request(self, url: str) -> Request:
-        return self.parser.request(url) if self.parser.request else Request("GET", url)
-
-    def allowed(self, url: str) -> bool:
-        host = urlsplit(url).hostname or ""
-        return host in self.seed.hosts
-
-    async def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
-        """Fetch with politeness and retries; raises PageFailure."""
-        request = self.request(url)
-        host = urlsplit(url).hostname or ""
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after: str | None = None
-            try:
-                async with self.gates.turn(host, self.seed.rate):
-                    self.stats.requests += 1
-                    resp = await fetch(
-                        self.client,
-                        request.url,
-                        self.settings,
-                        headers=headers,
-                        method=request.method,
-                        form=request.form,
-                        destinations=self.destinations,
-                    )
-                self.stats.bytes += len(resp.content)
-                if resp.status not in RETRY_STATUSES:
-                    break
-                retry_after = resp.headers.get("retry-after")
-                failure = PageFailure("http_status", f"HTTP {resp.status}", resp.status)
-            except FetchError as exc:
-                failure = self._failure(exc)
-                if not isinstance(exc, FetchTimeout | ConnectionFailed):
-                    raise failure from exc
-            if attempt > self.settings.retries:
-                raise failure
-            await asyncio.sleep(backoff(attempt, self.settings.retry_base, retry_after))
-        return resp
-
-    def _failure(self, exc: FetchError) -> PageFailure:
-        # Through a proxy, a connection that fails is one to the proxy: the site's own
-        # failures come back as the proxy's 502 or 504.
-        if self.proxy and exc.kind in ("no_answer", "refused"):
-            return PageFailure("proxy", f"proxy {mask(self.proxy)}: {exc.reason}")
-        return PageFailure(exc.kind, exc.reason)
-
-    async def listing(self, url: str, headers: dict[str, str] | None = None) -> Response:
-        """A listing page as the seed reads it: fetched, or rendered (`render = true`);
-        raises PageFailure."""
-        return await self.read(url, headers, render=self.seed.render)
-
-    async def read(
-        self, url: str, headers: dict[str, str] | None = None, *, render: bool
-    ) -> Response:
-        """A page fetched, or rendered with each request of the page taking a turn at its
-        host's gate; raises PageFailure."""
-        if not render:
-            return await self.get(url, headers)
-        try:
-            rendered = await self.renderer.render(
-                url, lambda host: self.gates.turn(host, self.seed.rate), self.proxy
-            )
-        except RenderFailed as exc:
-            raise PageFailure(exc.kind, str(exc)) from None
-        content = rendered.html.encode()
-        self.stats.requests += rendered.requests
-        self.stats.bytes += len(content)
-        self.json_urls = rendered.json_urls
-        return Response(rendered.url, rendered.status, content, "text/html; charset=utf-8", {})
-
-    @staticmethod
-    def refuse(resp: Response) -> PageFailure:
-        """The failure for an error status: a challenge when the body is one (瑞数 412,
-        加速乐 521), a WAF's refusal for a status WAFs answer crawlers with, else the status."""
-        try:
-            text = decode_html(resp.content, resp.content_type).text
-        except DecodeError:
-            text = ""
-        vendor = detect_challenge(text, resp.status)
-        if vendor is not None:
-            return PageFailure("challenge", f"anti-bot challenge ({vendor})", resp.status)
-        if resp.status == 407:
-            return PageFailure("proxy", "HTTP 407: the proxy refuses its credentials", 407)
-        if resp.status in WAF_STATUSES:
-            return PageFailure("waf", f"HTTP {resp.status} from a firewall (WAF)", resp.status)
-        return PageFailure("http_status", f"HTTP {resp.status}", resp.status)
-
-    def parse(self, resp: Response, expect: Expect) -> Page:
-        try:
-            text = decode_html(resp.content, resp.content_type, override=self.seed.encoding).text
-            page = clean(text, resp.url, parser=self.seed.parser, status=resp.status, expect=expect)
-        except DecodeError as exc:
-            raise PageFailure("decode", str(exc), resp.status) from exc
-        except GovwatchError as exc:
-            raise PageFailure("parse", str(exc), resp.status) from exc
-        if page.kind == "challenge":
-            raise PageFailure("challenge", f"anti-bot challenge ({page.vendor})", resp.status)
-        if expect == "listing" and _is_stub(resp, page, text):
-            size = len(resp.content)
-            raise PageFailure("stub", f"a stub page of {size} bytes, no column", resp.status)
-        if is_soft_404(page):
-            raise PageFailure("soft_404", "the page says it does not exist", resp.status)
-        return page
 
 
 class _SiteCrawl:
@@ -475,8 +244,6 @@ class _SiteCrawl:
                     self.stats.not_modified += 1
                     self.stats.listing_unchanged += 1
                     continue
-                if resp.status >= 400:
-                    raise self.pages.refuse(resp)
                 page = self.pages.parse(resp, "listing")
             except PageFailure as failure:
                 self._record_error(url, failure)
@@ -539,8 +306,6 @@ class _SiteCrawl:
                 )
                 self._count(outcome.kind)
                 return
-            if resp.status >= 400:
-                raise self.pages.refuse(resp)
             page = self.pages.parse(resp, "detail")
             self._tally(page)
             if not page.body.strip():
@@ -586,16 +351,8 @@ class _SiteCrawl:
         return bool(self.store.current_meta(url))
 
     def _count(self, kind: str) -> None:
-        if kind == "new":
-            self.stats.new += 1
-        elif kind == "revised":
-            self.stats.revised += 1
-        elif kind == "restored":
-            self.stats.restored += 1
-        elif kind == "removed":
-            self.stats.removed += 1
-        elif kind == "unchanged":
-            self.stats.unchanged += 1
-        elif kind == "reextracted":
-            self.stats.unchanged += 1
+        """One more notice of an outcome kind; a re-extracted one is unchanged too."""
+        if kind == "reextracted":
             self.stats.reextracted += 1
+            kind = "unchanged"
+        setattr(self.stats, kind, getattr(self.stats, kind) + 1)

@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from govwatch.crawler.engine import PageFailure, SiteFetcher, SiteStats
+from govwatch.crawler.engine import SiteStats
 from govwatch.crawler.fetch import Destinations, fetch, make_client
 from govwatch.crawler.health import CAUSES
+from govwatch.crawler.pages import PageFailure, SiteFetcher
 from govwatch.crawler.politeness import Gates
 from govwatch.crawler.proxy import proxy_for
 from govwatch.crawler.render import Renderer, RenderFailed, shared_renderer
@@ -168,8 +169,6 @@ class _Probe:
         """Fetch and clean one page as the crawl does; a failure is an outcome, not raised."""
         try:
             resp = await (self.pages.listing if expect == "listing" else self.pages.get)(url)
-            if resp.status >= 400:
-                raise self.pages.refuse(resp)
             page = self.pages.parse(resp, expect)
         except PageFailure as failure:
             return _failed(url, failure)

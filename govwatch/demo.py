@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from govwatch.cli.summary import crawl_table
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import load_seeds
 from govwatch.errors import ConfigError
@@ -41,7 +42,7 @@ def run(say: Callable[[str], None], keep: Path | None = None) -> None:
             crawler = Crawler(store, settings)
             say(f"Mirror: {', '.join(f'{s.name} {s.base_url}' for s in mirror.sites)}\n")
             say("Crawl 1: every notice is new")
-            say(asyncio.run(crawler.run(seeds)).table() + "\n")
+            say(crawl_table(asyncio.run(crawler.run(seeds))) + "\n")
 
             site = mirror.site("generic")
             edited, removed = site.notices[2], site.notices[4]
@@ -60,9 +61,9 @@ def run(say: Callable[[str], None], keep: Path | None = None) -> None:
             say(f"                      added   {site.notice_url(added.id)}\n")
 
             say("Crawl 2: one revised, one new (the removed page answered 404 once)")
-            say(asyncio.run(crawler.run(seeds)).table() + "\n")
+            say(crawl_table(asyncio.run(crawler.run(seeds))) + "\n")
             say("Crawl 3: the second 404 in a row marks the notice removed")
-            say(asyncio.run(crawler.run(seeds)).table() + "\n")
+            say(crawl_table(asyncio.run(crawler.run(seeds))) + "\n")
 
             say("Events after the first crawl:")
             for event in store.events():

@@ -10,15 +10,15 @@
     │   ├── TLSFailure        (a handshake or certificate that fails: no retry cures it)
     │   ├── RedirectError     (a loop, too many, or off the allowed hosts)
     │   ├── BlockedAddress    (a private, loopback or link-local address the seed is not on)
-    │   ├── HTTPStatusError   (.status)
-    │   ├── TooLarge
-    │   └── ChallengeError    (.vendor: an anti-bot page was served instead of content)
+    │   └── TooLarge
     ├── DecodeError           (bytes that are no text in any plausible encoding)
     ├── ParseError            (carries .url)
     ├── StoreError            (the database: unreachable, failing, or an unknown notice)
     └── ConfigError           (a setting, a seed or an unknown parser name)
 
-Third-party exceptions are mapped to these at the module that calls the library.
+Each class declares its `kind` once, the word a crawl records and counts a failed page
+under (`timeout`, `tls`, `decode` …). Third-party exceptions are mapped to these at the
+module that calls the library.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from __future__ import annotations
 
 class GovwatchError(Exception):
     """Base of every error govwatch raises on purpose."""
+
+    kind = "error"
 
 
 class FetchError(GovwatchError):
@@ -72,39 +74,25 @@ class BlockedAddress(FetchError):
     kind = "blocked_address"
 
 
-class HTTPStatusError(FetchError):
-    kind = "http_status"
-
-    def __init__(self, url: str, status: int) -> None:
-        super().__init__(url, f"HTTP {status}")
-        self.status = status
-
-
 class TooLarge(FetchError):
     kind = "too_large"
 
 
-class ChallengeError(FetchError):
-    kind = "challenge"
-
-    def __init__(self, url: str, vendor: str) -> None:
-        super().__init__(url, f"anti-bot challenge page ({vendor}) instead of content")
-        self.vendor = vendor
-
-
 class DecodeError(GovwatchError):
-    pass
+    kind = "decode"
 
 
 class ParseError(GovwatchError):
+    kind = "parse"
+
     def __init__(self, url: str | None, reason: str) -> None:
         super().__init__(f"{url or '<input>'}: {reason}")
         self.url = url
 
 
 class StoreError(GovwatchError):
-    pass
+    kind = "store"
 
 
 class ConfigError(GovwatchError):
-    pass
+    kind = "config"

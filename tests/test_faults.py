@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from govwatch.cli.summary import crawl_table
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.fetch import Destinations, fetch, make_client
 from govwatch.crawler.politeness import MAX_RETRY_AFTER
@@ -290,7 +291,7 @@ def test_every_kind_of_fault_for_two_crawls_changes_nothing(
             assert {url: e.kind for url, e in recorded.items()} == {
                 url: EXPECTED_KIND[kind] for url, kind in failing.items()
             }
-            table = summary.table()
+            table = crawl_table(summary)
             for url, kind in failing.items():
                 assert f"{EXPECTED_KIND[kind]} " in table and url in table
             assert dump(store_url) == before, "a fault changed notices, versions or events"

@@ -11,6 +11,7 @@ from pathlib import Path
 import feedparser
 import httpx
 
+from govwatch.cli.summary import crawl_table
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.health import assess
 from govwatch.crawler.seeds import Seed, load_seeds
@@ -130,7 +131,7 @@ def test_listing_that_stops_yielding_is_a_layout_change_not_removals(
         assert health.status == "layout_change"
         assert (stats.new, stats.revised, stats.removed, stats.errors) == (0, 0, 0, 0)
         assert "(county-tzgg): LAYOUT CHANGE: the listing pages list no notices any more" in (
-            broken.table()
+            crawl_table(broken)
         )
         assert crawl(store, url).health["county-tzgg"].status == "layout_change"
 

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from govwatch.crawler.engine import SiteFetcher
 from govwatch.crawler.fetch import Response, fetch, make_client
+from govwatch.crawler.pages import PageFailure, read_page
 from govwatch.crawler.proxy import mask, no_proxy_patterns
 from govwatch.errors import ConfigError, GovwatchError, NoAnswer, Refused, TLSFailure
 from govwatch.settings import Settings
@@ -396,7 +396,9 @@ def test_a_refused_a_blackholed_and_a_tls_failure_are_told_apart(
 )
 def test_a_waf_status_without_a_challenge_is_a_waf(status: int, body: bytes, kind: str) -> None:
     resp = Response("http://127.0.0.1/", status, body, "text/html", {})
-    assert SiteFetcher.refuse(resp).kind == kind
+    with pytest.raises(PageFailure) as refused:
+        read_page(resp, "generic", "listing")
+    assert refused.value.kind == kind
 
 
 def test_no_proxy_hosts_bypass_a_configured_proxy(

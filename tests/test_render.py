@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from govwatch.cli.summary import crawl_table
 from govwatch.crawler.probe import check_seed, survey
 from govwatch.crawler.seeds import Seed, load_seeds
 from govwatch.settings import Settings
@@ -150,7 +151,7 @@ def test_without_chromium_a_render_seed_fails_in_one_line_and_others_crawl(
         assert failure.kind == "render" and "\n" not in failure.message
         assert failure.message.startswith(f"no browser at {tmp_path / 'no-chromium'}")
         assert summary.health["js"].status == "unreachable"
-        assert "render  " in summary.table() and "no browser at" in summary.table()
+        assert "render  " in crawl_table(summary) and "no browser at" in crawl_table(summary)
     assert column.loads() == 0
 
 

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
+from govwatch.cli.summary import crawl_table
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import Seed, load_seeds
 from govwatch.errors import StoreError
@@ -84,7 +85,7 @@ def write_seeds(
 
 def crawl(store: Store, seeds: list[Seed]) -> None:
     summary = asyncio.run(Crawler(store, FAST).run(seeds))
-    assert not any(stats.errors for stats in summary.sites.values()), summary.table()
+    assert not any(stats.errors for stats in summary.sites.values()), crawl_table(summary)
 
 
 def revise(site: MirrorSite, index: int) -> str:

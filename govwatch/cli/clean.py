@@ -16,9 +16,8 @@ from govwatch.cli.common import (
     kind_option,
     safe_lines,
 )
-from govwatch.errors import ChallengeError, FetchError, GovwatchError, HTTPStatusError
+from govwatch.errors import FetchError, GovwatchError
 from govwatch.parsers import Page, clean_bytes, registry
-from govwatch.parsers.missing import is_soft_404
 from govwatch.parsers.records import Expect
 from govwatch.settings import Settings
 
@@ -96,6 +95,7 @@ def fetch(url: str, parser_name: str | None, expect: Expect, fmt: str) -> None:
     """Fetch a notice page over HTTP and clean it."""
     from govwatch.crawler.fetch import fetch as http_fetch
     from govwatch.crawler.fetch import make_client
+    from govwatch.crawler.pages import PageFailure, read_page
 
     check_parser(parser_name)
 
@@ -103,21 +103,10 @@ def fetch(url: str, parser_name: str | None, expect: Expect, fmt: str) -> None:
         settings = Settings.from_env()
         async with make_client(settings, settings.proxy or None) as client:
             resp = await http_fetch(client, url, settings)
-        page = clean_bytes(
-            resp.content,
-            resp.url,
-            parser=parser_name,
-            content_type=resp.content_type,
-            status=resp.status,
-            expect=expect,
-        )
-        if page.kind == "challenge":
-            raise ChallengeError(resp.url, page.vendor or "unknown")
-        if resp.status >= 400:
-            raise HTTPStatusError(resp.url, resp.status)
-        if is_soft_404(page):
-            raise FetchError(resp.url, "the page only says it does not exist (a soft 404)")
-        return page
+        try:
+            return read_page(resp, parser_name, expect)
+        except PageFailure as failure:
+            raise FetchError(resp.url, str(failure)) from None
 
     page = asyncio.run(run())
     click.echo(safe_lines(page.to_text()) if fmt == "text" else dump(page.to_json()))

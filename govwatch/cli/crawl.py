@@ -16,6 +16,7 @@ from govwatch.cli.common import (
     open_store,
     seeds_option,
 )
+from govwatch.cli.summary import crawl_table
 from govwatch.errors import ConfigError
 from govwatch.settings import Settings
 from govwatch.text import printable
@@ -45,7 +46,7 @@ def crawl(site_ids: tuple[str, ...], seeds_path: str | None, db: str | None) -> 
         if progress:
             progress.done()
         store.close()
-    click.echo(summary.table())
+    click.echo(crawl_table(summary))
     # For cron: 1 when a site could not be crawled at all (no listing page read, or its
     # listing stopped yielding notices); a failed notice page is in the table, not fatal.
     if any(h.status in ("unreachable", "layout_change") for h in summary.health.values()):
