@@ -43,7 +43,8 @@ from govwatch.feeds.items import Item, build_item
 from govwatch.feeds.topics import SEARCH_ID, Topic
 from govwatch.store import Store
 from govwatch.store.feed_identity import FeedIdentity, read_identity
-from govwatch.store.rows import EVENT_LABELS
+from govwatch.store.rows import EVENT_LABELS, FeedEventRow
+from govwatch.store.search_text import Query, document_text, matches, parse_query
 
 Format = Literal["rss", "atom", "json"]
 
@@ -163,17 +164,20 @@ class FeedBuilder:
         found: list[Item] = []
         before: int | None = None
         batch = max(FIRST_BATCH, self.max_items)
+        # The search feed asks the full-text index; its words are checked as search checks them.
+        query = parse_query(topic.keywords[0]) if topic.id == SEARCH_ID else None
         while len(found) < self.max_items:
             events = self.store.feed_events(
                 kinds=topic.kinds,
                 site_ids=topic.sites,
                 before_id=before,
                 after_id=after_id,
-                text_any=topic.keywords,
+                text_any=() if query else topic.keywords,
+                matching=query,
                 limit=batch,
             )
             for event in events:
-                if topic.matches(event.title, event.body, event.meta):
+                if _wanted(topic, query, event):
                     found.append(build_item(event, self.base_url, self._identity))
                     if len(found) == self.max_items:
                         break
@@ -344,6 +348,13 @@ def _json_item(item: Item) -> dict[str, Any]:
         out["tags"] = tags
     out["_govwatch"] = item.extension
     return out
+
+
+def _wanted(topic: Topic, query: Query | None, event: FeedEventRow) -> bool:
+    if query is None:
+        return topic.matches(event.title, event.body, event.meta)
+    names = (a.name for a in event.attachments)
+    return matches(query, document_text(event.title, event.body, event.meta, names))
 
 
 def _esc(text: str) -> str:

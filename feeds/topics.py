@@ -24,6 +24,7 @@ from typing import Literal
 
 from govwatch.config import REQUIRED, Key, TableReader, read_toml
 from govwatch.errors import ConfigError
+from govwatch.store.search_text import parse_query
 
 FeedKind = Literal["new", "revised", "removed"]
 """The event kinds a feed carries; 'restored' is not one (readers already have the notice)."""
@@ -122,7 +123,9 @@ ALL = Topic(id=ALL_ID, title="全部公告")
 
 
 def search_topic(q: str, site: str | None = None) -> Topic:
-    """The topic behind /feeds/search.<fmt>?q=…&site=…: `q` as one phrase, on one site or all.
+    """The topic behind /feeds/search.<fmt>?q=…&site=…: the search `q` (its words, each
+    anywhere in the notice: store/search_text.py), on one site or all; the feed asks the
+    full-text index for it.
 
     ValueError for an empty or overlong query (the server answers 400).
     """
@@ -131,6 +134,7 @@ def search_topic(q: str, site: str | None = None) -> Topic:
         raise ValueError("搜索需要关键词（q）")
     if len(phrase) > MAX_QUERY:
         raise ValueError(f"关键词不能超过 {MAX_QUERY} 个字")
+    parse_query(phrase)  # the index must have something to look for
     site = (site or "").strip() or None
     title = f"搜索：{phrase}" + (f"（{site}）" if site else "")
     return Topic(id=SEARCH_ID, title=title, keywords=(phrase,), sites=(site,) if site else ())

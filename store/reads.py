@@ -21,6 +21,8 @@ from govwatch.store.rows import (
     VersionRow,
 )
 from govwatch.store.schema import events, fetch_errors, notices, sites, versions
+from govwatch.store.search import matching_versions
+from govwatch.store.search_text import Query
 
 
 class Reads(StoreCore):
@@ -192,6 +194,7 @@ class Reads(StoreCore):
         before_id: int | None = None,
         after_id: int | None = None,
         text_any: tuple[str, ...] = (),
+        matching: Query | None = None,
         limit: int,
     ) -> list[FeedEventRow]:
         """Events of `kinds` (of `site_ids`; none: every site) with ids between `after_id`
@@ -203,6 +206,8 @@ class Reads(StoreCore):
         was ever fetched) has nothing to show and is left out. `text_any` keeps the events
         whose version's title or body contains one of its strings, ignoring the case of ASCII
         letters (on PostgreSQL of all letters: a caller wanting exactly ASCII must check again).
+        `matching` keeps the events whose version the search index has as a candidate for
+        the query (the caller checks the words exactly: search_text.matches).
         """
         if not kinds or limit <= 0:
             return []
@@ -271,6 +276,11 @@ class Reads(StoreCore):
                         for column in (current.c.title, current.c.body)
                     )
                 )
+            )
+        if matching is not None:
+            dialect = self._engine.dialect.name
+            stmt = stmt.where(
+                matching_versions(dialect, matching, current.c.notice_id, current.c.number)
             )
         return self._read(lambda conn: [self._feed_event_row(row) for row in conn.execute(stmt)])
 

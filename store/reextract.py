@@ -18,6 +18,7 @@ from govwatch.store.core import StoreCore, record_of
 from govwatch.store.hashing import cleaned_record, content_hash
 from govwatch.store.rows import Reclean, StoredPage
 from govwatch.store.schema import extractions, notices, sites, versions
+from govwatch.store.search import index_version
 
 
 class Reextraction(StoreCore):
@@ -153,6 +154,7 @@ def replace_record(
         .where(key)
         .values(content_hash=digest, parser_version=parser_version, **record)
     )
+    index_version(conn, current.notice_id, current.number)
     return conn.execute(sa.select(versions).where(key)).one()
 
 

@@ -6,6 +6,7 @@ that they build exactly this schema.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -264,3 +265,36 @@ host_slots = sa.Table(
     # After a 429 or Retry-After: until then every booking takes SLOW_FACTOR times the gap.
     sa.Column("slow_until", sa.Float, nullable=False, server_default="0"),
 )
+
+# One row per indexed version (store/search.py): what full-text search filters and sorts
+# on. The tokens live in the backend's own index, `search_fts` (an FTS5 table on SQLite, a
+# tsvector with a GIN index on PostgreSQL), keyed by `id`; migrations create it, and
+# NATIVE_SEARCH_TABLES keeps it out of the comparison with this metadata.
+search_docs = sa.Table(
+    "search_docs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("notice_id", sa.Integer, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    # The notice's date (store/filters.notice_day), YYYY-MM-DD: range filters and order.
+    sa.Column("day", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["notice_id", "number"],
+        ["versions.notice_id", "versions.number"],
+        name="fk_search_docs_notice_id_versions",
+    ),
+    sa.UniqueConstraint("notice_id", "number"),
+    # Ids are never reused on SQLite: a replaced document's tokens stay in FTS5 under its
+    # old id until the next rebuild, and must not become another document's.
+    sqlite_autoincrement=True,
+)
+
+NATIVE_SEARCH_TABLES = re.compile(r"^search_fts(_\w+)?$")
+"""The search index's own tables (FTS5 makes search_fts_data, _idx …): not in metadata."""
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's filter: the native search tables are the migrations' alone."""
+    return not (type_ == "table" and name is not None and NATIVE_SEARCH_TABLES.match(name))

@@ -17,8 +17,9 @@ from govwatch.store.reads import Reads
 from govwatch.store.reextract import Reextraction
 from govwatch.store.runs import Runs
 from govwatch.store.schedule import Schedule
+from govwatch.store.search import Search
 from govwatch.store.writes import NoticeWrites
 
 
-class Store(Runs, NoticeWrites, Reextraction, SiteHealth, Reads, Schedule, StoreCore):
+class Store(Runs, NoticeWrites, Reextraction, SiteHealth, Reads, Schedule, Search, StoreCore):
     """A database of sites, notices, their versions and events; open with `Store.open`."""

@@ -19,6 +19,7 @@ from govwatch.store.hashing import changed_fields, cleaned_record, content_hash
 from govwatch.store.reextract import reclean_version, replace_record
 from govwatch.store.rows import EventKind, Outcome, OutcomeKind, Reclean
 from govwatch.store.schema import events, notices, versions
+from govwatch.store.search import index_version
 
 _GONE_STATUSES = (404, 410)
 
@@ -297,6 +298,7 @@ class NoticeWrites(StoreCore):
                 **record,
             )
         )
+        index_version(conn, notice_id, number)
         quiet = baseline and kind == "new"
         self._add_event(conn, notice_id, kind, number, fields, now, run_id, baseline=quiet)
         return Outcome(kind, number, fields)

@@ -19,7 +19,7 @@ from govwatch.errors import StoreError
 from govwatch.parsers.records import Attachment, Page
 from govwatch.store import Outcome, Store
 from govwatch.store.hashing import canonical_json, cleaned_record, content_hash
-from govwatch.store.schema import metadata
+from govwatch.store.schema import include_object, metadata
 from tests.stored import known_urls
 
 SITE = "zd"
@@ -318,7 +318,8 @@ def test_reopening_keeps_data_and_schema_matches_models(store_url: str, clock: C
     engine = sa.create_engine(store_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            context = MigrationContext.configure(conn, opts={"include_object": include_object})
+            diff = compare_metadata(context, metadata)
     finally:
         engine.dispose()
     assert diff == []

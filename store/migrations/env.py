@@ -11,13 +11,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from govwatch.store.schema import metadata
+from govwatch.store.schema import include_object, metadata
 
 
 def run(connection: sa.Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

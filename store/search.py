@@ -1,0 +1,299 @@
+"""Full-text search over every version: the index, kept in the transaction that writes a
+version, searched with filters, rebuilt on demand.
+
+What is found is said in search_text: the index holds bigrams; a query asks it for the
+versions holding every term of its words, and `matches` then checks the words exactly.
+Each version is a row of `search_docs` (its notice, number and date) and a row of the
+backend's own index `search_fts`:
+- SQLite: a contentless FTS5 table (`detail=none`: no positions, a third of the size)
+  whose rowid is the document id. Rows of a contentless table cannot be deleted without
+  their tokens, so a replaced version (a re-extraction) gets a new document and its old
+  tokens stay behind under an id no document has any more, harmless, until a rebuild.
+- PostgreSQL: `search_fts(doc_id, tokens tsvector)` with a GIN index, the tokens taken as
+  lexemes as they are (array_to_tsvector), queried with a tsquery of the same terms.
+
+Attachment text (once attachments are read) joins a version's text through the `extra`
+argument of `index_version`, which its writer calls again when it has the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+
+from govwatch.store.core import StoreCore
+from govwatch.store.filters import NoticeFilter, notice_day
+from govwatch.store.schema import notices, search_docs, sites, versions
+from govwatch.store.search_text import (
+    Query,
+    Segment,
+    document_text,
+    matches,
+    parse_query,
+    snippet,
+    tokens,
+)
+
+REBUILD_BATCH = 500
+"""Versions read per query while the index is rebuilt."""
+SEARCH_BATCH = 100
+"""Index candidates read per query while hits are collected."""
+
+EVERYTHING = NoticeFilter()
+
+_fts = sa.table("search_fts", sa.column("doc_id", sa.Integer), sa.column("tokens"))
+
+_SOURCE = sa.select(
+    versions.c.notice_id,
+    versions.c.number,
+    versions.c.title,
+    versions.c.body,
+    versions.c.meta,
+    versions.c.attachments,
+    versions.c.fetched_at,
+    notices.c.listed_date,
+).select_from(versions.join(notices, notices.c.id == versions.c.notice_id))
+
+
+def create_index(conn: Connection) -> None:
+    """The backend's index table (migration 0008s)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE search_fts USING fts5"
+            "(tokens, content='', detail=none, tokenize='ascii')"
+        )
+        return
+    conn.exec_driver_sql(
+        "CREATE TABLE search_fts (doc_id integer PRIMARY KEY"
+        " REFERENCES search_docs (id) ON DELETE CASCADE, tokens tsvector NOT NULL)"
+    )
+    conn.exec_driver_sql("CREATE INDEX ix_search_fts_tokens ON search_fts USING gin (tokens)")
+
+
+def index_version(conn: Connection, notice_id: int, number: int, extra: Sequence[str] = ()) -> None:
+    """(Re)index one version, in the caller's transaction: the store calls it where it
+    writes or re-extracts a version, so index and versions commit together."""
+    where = sa.and_(versions.c.notice_id == notice_id, versions.c.number == number)
+    row = conn.execute(_SOURCE.where(where)).one()
+    conn.execute(
+        sa.delete(search_docs).where(
+            search_docs.c.notice_id == notice_id, search_docs.c.number == number
+        )
+    )
+    _insert(conn, [row], {(notice_id, number): extra})
+
+
+def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None) -> int:
+    """Index every version afresh, in the caller's transaction; the number indexed."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+    conn.execute(sa.delete(search_docs))  # PostgreSQL's index rows go with them (CASCADE)
+    total = conn.execute(sa.select(sa.func.count()).select_from(versions)).scalar_one()
+    done, after = 0, (-1, -1)
+    key = sa.tuple_(versions.c.notice_id, versions.c.number)
+    while True:
+        stmt = _SOURCE.where(key > sa.tuple_(*after)).order_by(*key.clauses)
+        rows = list(conn.execute(stmt.limit(REBUILD_BATCH)))
+        if not rows:
+            break
+        _insert(conn, rows, {})
+        done += len(rows)
+        after = (rows[-1].notice_id, rows[-1].number)
+        if progress is not None:
+            progress(done, total)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+    return done
+
+
+def _insert(
+    conn: Connection, rows: Sequence[Any], extra: dict[tuple[int, int], Sequence[str]]
+) -> None:
+    for row in rows:
+        day = notice_day(row.meta, row.listed_date, row.fetched_at)
+        doc_id = conn.execute(
+            sa.insert(search_docs)
+            .values(notice_id=row.notice_id, number=row.number, day=day)
+            .returning(search_docs.c.id)
+        ).scalar_one()
+        text = document_text(
+            row.title,
+            row.body,
+            row.meta,
+            _names(row.attachments),
+            extra.get((row.notice_id, row.number), ()),
+        )
+        found = list(dict.fromkeys(tokens(text)))
+        if conn.dialect.name == "sqlite":
+            conn.execute(
+                sa.text("INSERT INTO search_fts (rowid, tokens) VALUES (:id, :tokens)"),
+                {"id": doc_id, "tokens": " ".join(found)},
+            )
+        else:
+            conn.execute(
+                sa.insert(_fts).values(
+                    doc_id=doc_id,
+                    tokens=sa.func.array_to_tsvector(
+                        sa.cast(
+                            sa.literal(found, postgresql.ARRAY(sa.Text)), postgresql.ARRAY(sa.Text)
+                        )
+                    ),
+                )
+            )
+
+
+def matching_docs(dialect: str, query: Query) -> sa.Select[Any] | sa.TextualSelect:
+    """The ids of the documents holding every term of `query` (candidates: see `matches`)."""
+    if dialect == "sqlite":
+        terms = " AND ".join(f'"{t.text}"' + ("*" if t.prefix else "") for t in query.terms)
+        return (
+            sa.text("SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_query")
+            .bindparams(fts_query=terms)
+            .columns(sa.column("rowid", sa.Integer))
+        )
+    quoted = (
+        "'" + t.text.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if t.prefix else "")
+        for t in query.terms
+    )
+    tsquery = sa.cast(sa.literal(" & ".join(quoted)), postgresql.TSQUERY)
+    return sa.select(_fts.c.doc_id).where(_fts.c.tokens.bool_op("@@")(tsquery))
+
+
+def matching_versions(
+    dialect: str, query: Query, notice_id: sa.ColumnElement[int], number: sa.ColumnElement[int]
+) -> sa.ColumnElement[bool]:
+    """A condition on a query's version columns: the index has that version as a candidate."""
+    docs = sa.select(search_docs.c.notice_id, search_docs.c.number).where(
+        search_docs.c.id.in_(matching_docs(dialect, query))
+    )
+    return sa.tuple_(notice_id, number).in_(docs)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A notice found: the newest of its versions that matches, and where it matches."""
+
+    notice_id: int
+    url: str
+    site_id: str
+    site_name: str
+    title: str
+    day: str
+    version: int
+    current_version: int | None
+    status: str
+    snippet: tuple[Segment, ...]
+
+
+class Search(StoreCore):
+    """The store's searches and index rebuild."""
+
+    def search(
+        self,
+        query: Query | str,
+        filters: NoticeFilter = EVERYTHING,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[SearchHit]:
+        """Notices whose text (of any version) holds every word of `query`, newest first
+        by the notice's date; one hit per notice. ValueError for a query with nothing to
+        search (the message is for the user)."""
+        if isinstance(query, str):
+            query = parse_query(query)
+        parsed = query
+        wanted = offset + limit
+
+        def work(conn: Connection) -> list[SearchHit]:
+            stmt = self._candidates(parsed, filters)
+            hits: dict[int, SearchHit] = {}
+            start = 0
+            while len(hits) < wanted:
+                rows = list(conn.execute(stmt.limit(SEARCH_BATCH).offset(start)))
+                for row in rows:
+                    if row.notice_id not in hits and _row_matches(parsed, row):
+                        hits[row.notice_id] = _hit(parsed, row)
+                        if len(hits) == wanted:
+                            break
+                if len(rows) < SEARCH_BATCH:
+                    break
+                start += SEARCH_BATCH
+            return list(hits.values())[offset:]
+
+        return self._read(work)
+
+    def rebuild_search_index(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Index every version again, in one transaction; the number of versions."""
+        return self._run(lambda conn: rebuild(conn, progress))
+
+    def _candidates(self, query: Query, filters: NoticeFilter) -> sa.Select[Any]:
+        where = filters.clauses(
+            site_id=notices.c.site_id,
+            meta=versions.c.meta,
+            day=search_docs.c.day,
+            notice_id=search_docs.c.notice_id,
+            version=search_docs.c.number,
+        )
+        return (
+            sa.select(
+                search_docs.c.notice_id,
+                search_docs.c.number,
+                search_docs.c.day,
+                notices.c.url,
+                notices.c.site_id,
+                notices.c.status,
+                notices.c.current_version,
+                sites.c.name.label("site_name"),
+                versions.c.title,
+                versions.c.body,
+                versions.c.meta,
+                versions.c.attachments,
+            )
+            .select_from(
+                search_docs.join(notices, notices.c.id == search_docs.c.notice_id)
+                .join(sites, sites.c.id == notices.c.site_id)
+                .join(
+                    versions,
+                    sa.and_(
+                        versions.c.notice_id == search_docs.c.notice_id,
+                        versions.c.number == search_docs.c.number,
+                    ),
+                )
+            )
+            .where(search_docs.c.id.in_(matching_docs(self._engine.dialect.name, query)), *where)
+            # Not by id: a rebuilt index orders exactly as the one kept up to date.
+            .order_by(
+                search_docs.c.day.desc(),
+                search_docs.c.notice_id.desc(),
+                search_docs.c.number.desc(),
+            )
+        )
+
+
+def _row_matches(query: Query, row: sa.Row[Any]) -> bool:
+    return matches(query, document_text(row.title, row.body, row.meta, _names(row.attachments)))
+
+
+def _hit(query: Query, row: sa.Row[Any]) -> SearchHit:
+    parts = [row.body, row.title, *row.meta.values(), *_names(row.attachments)]
+    return SearchHit(
+        notice_id=row.notice_id,
+        url=row.url,
+        site_id=row.site_id,
+        site_name=row.site_name,
+        title=row.title,
+        day=row.day,
+        version=row.number,
+        current_version=row.current_version,
+        status=row.status,
+        snippet=tuple(snippet(query, parts)),
+    )
+
+
+def _names(attachments: list[dict[str, str]]) -> list[str]:
+    return [a.get("name", "") for a in attachments]

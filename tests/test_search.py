@@ -1,0 +1,306 @@
+"""Full-text search (store/search.py): Chinese words of two characters, filters, snippets,
+an index that follows every version written, and a rebuild that gives the same index. On
+SQLite and (slow) on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from govwatch.feeds.render import FeedBuilder
+from govwatch.feeds.topics import search_topic
+from govwatch.parsers.records import Attachment, Page
+from govwatch.store import Store
+from govwatch.store.filters import NoticeFilter, notice_day
+from govwatch.store.search import SearchHit
+from govwatch.store.search_text import normalize, parse_query, snippet, tokens
+from tests.conftest import FIXTURES
+
+JJ, ZD = "jj", "zd"
+BASE = "http://feeds.example"
+QUERIES = ("双减", "招聘", "学位", "减", "教师", "课后服务", "双减 课后", "pm2.5", "附件", "人事")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+def url(n: int) -> str:
+    return f"http://www.example.gov.cn/art/{n}.html"
+
+
+def page(n: int, title: str, body: str, **meta: str) -> Page:
+    return Page(
+        kind="detail",
+        parser="generic",
+        url=url(n),
+        title=title,
+        body=body,
+        meta=meta,
+        attachments=(Attachment(f"附件{n}.docx", f"http://www.example.gov.cn/f/{n}.docx"),),
+    )
+
+
+NOTICES: tuple[tuple[int, str, Page], ...] = (
+    (
+        1,
+        JJ,
+        page(
+            1,
+            "关于落实双减工作的通知",
+            "全面落实双减政策。\n做好课后服务。",
+            publisher="靖江市教育局",
+            category="教育",
+            published_date="2024-05-01",
+        ),
+    ),
+    (
+        2,
+        JJ,
+        page(
+            2,
+            "教师招聘公告",
+            "该大学位于市区，公开招聘教师。",
+            publisher="靖江市人力资源局",
+            category="人事",
+            published_date="2024-06-10",
+        ),
+    ),
+    (
+        3,
+        ZD,
+        page(
+            3,
+            "学位证书发放通知",
+            "学位证书于六月发放。PM2.5 超标时停止户外活动。",
+            publisher="张店区教育和体育局",
+            published_date="2024-07-01",
+        ),
+    ),
+    (
+        4,
+        ZD,
+        page(
+            4,
+            "春季植树活动",
+            "各单位积极参加植树活动。",
+            publisher="张店区人民政府办公室",
+            published_date="2023-03-12",
+        ),
+    ),
+)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with Store.open(store_url, clock=Clock()) as opened:
+        opened.upsert_site(JJ, "靖江市教育局 通知公告", "generic", [])
+        opened.upsert_site(ZD, "张店区 通知公告", "generic", [])
+        run = opened.start_run([JJ, ZD])
+        for _, site, notice in NOTICES:
+            opened.record_page(site, notice.url, notice, b"<html></html>", run)
+        yield opened
+
+
+def titles(hits: list[SearchHit]) -> list[str]:
+    return [h.title for h in hits]
+
+
+def marked(hit: SearchHit) -> str:
+    return "".join(f"[{text}]" if match else text for text, match in hit.snippet)
+
+
+def test_tokens_are_bigrams_and_words() -> None:
+    assert tokens("落实双减。PM2.5 Über") == ["落实", "实双", "双减", "减", "pm2", "5", "über"]
+    assert tokens("ＡＢ１２ 减") == ["ab12", "减"]
+    query = parse_query(" 课后服务  PM2.5 课后服务 ")
+    assert query.words == ("课后服务", "pm2.5")
+    assert [(t.text, t.prefix) for t in query.terms] == [
+        ("课后", False),
+        ("后服", False),
+        ("服务", False),
+        ("pm2", True),
+        ("5", True),
+    ]
+    for bad, message in (("", "需要关键词"), ("，。！", "没有可搜索"), ("长" * 101, "不能超过")):
+        with pytest.raises(ValueError, match=message):
+            parse_query(bad)
+
+
+def test_two_character_words_are_found(store: Store) -> None:
+    assert titles(store.search("双减")) == ["关于落实双减工作的通知"]
+    assert titles(store.search("招聘")) == ["教师招聘公告"]
+    # Every occurrence, as Ctrl-F finds it: 大学位于 holds 学位 too.
+    assert titles(store.search("学位")) == ["学位证书发放通知", "教师招聘公告"]
+    assert titles(store.search("减")) == ["关于落实双减工作的通知"]
+    assert titles(store.search("Pm2.5")) == ["学位证书发放通知"]
+    assert titles(store.search("双减 课后")) == ["关于落实双减工作的通知"]
+    assert titles(store.search("双减 招聘")) == []
+    # The bigrams 服务 and 做好 are both in notice 1, but not as 服务做好.
+    assert store.search("服务做好") == []
+    assert store.search("作业") == []
+    # Metadata and attachment names are text too.
+    assert titles(store.search("人力资源局")) == ["教师招聘公告"]
+    assert titles(store.search("附件4")) == ["春季植树活动"]
+
+
+def test_filters(store: Store) -> None:
+    def found(**filters: object) -> list[str]:
+        return titles(store.search("通知", NoticeFilter(**filters)))  # type: ignore[arg-type]
+
+    assert found() == ["学位证书发放通知", "关于落实双减工作的通知"]
+    assert found(sites=(JJ,)) == ["关于落实双减工作的通知"]
+    assert found(publishers=("教育和体育局",)) == ["学位证书发放通知"]
+    assert found(categories=("教育",)) == ["关于落实双减工作的通知"]
+    assert found(since=date(2024, 6, 1)) == ["学位证书发放通知"]
+    assert found(until=date(2024, 6, 30)) == ["关于落实双减工作的通知"]
+    assert found(since=date(2024, 5, 1), until=date(2024, 5, 1)) == ["关于落实双减工作的通知"]
+    assert found(kinds=("revised",)) == []
+    assert found(kinds=("new",), sites=(ZD,)) == ["学位证书发放通知"]
+    assert titles(store.search("公告", NoticeFilter(categories=("人事",)))) == ["教师招聘公告"]
+    assert titles(store.search("教师", limit=1)) == ["教师招聘公告"]
+    assert store.search("通知", offset=1, limit=5)[0].title == "关于落实双减工作的通知"
+
+
+def test_snippets_highlight_every_word(store: Store) -> None:
+    (hit,) = store.search("双减 课后")
+    assert marked(hit) == "全面落实[双减]政策。 做好[课后]服务。"
+    assert (hit.url, hit.site_id, hit.site_name, hit.day) == (
+        url(1),
+        JJ,
+        "靖江市教育局 通知公告",
+        "2024-05-01",
+    )
+    (hit,) = store.search("pm2.5")
+    assert marked(hit) == "学位证书于六月发放。[PM2.5] 超标时停止户外活动。"
+    (hit,) = store.search("人力资源局")  # not in the body: the metadata shows where
+    assert marked(hit) == "靖江市[人力资源局]"
+    long_text = "前" * 100 + "双减" + "后" * 100
+    cut = snippet(parse_query("双减"), [long_text], context=5)
+    assert cut == [("…", False), ("前" * 5, False), ("双减", True), ("后" * 5, False), ("…", False)]
+    full_width = snippet(parse_query("pm2.5"), ["空气ＰＭ２．５指数"])
+    assert full_width == [("空气", False), ("ＰＭ２．５", True), ("指数", False)]
+
+
+def test_the_index_follows_every_version(store: Store) -> None:
+    revised = page(
+        2,
+        "教师招聘公告（更正）",
+        "公开招聘教师。报名截止日期延后。",
+        publisher="靖江市人力资源局",
+        category="人事",
+        published_date="2024-06-10",
+    )
+    store.record_page(JJ, revised.url, revised, b"<html>2</html>", store.start_run([JJ]))
+    (hit,) = store.search("延后")
+    assert (hit.version, hit.current_version, hit.title) == (2, 2, "教师招聘公告（更正）")
+    # The first version said 大学位于; the search still finds it, as version 1.
+    hits = [h for h in store.search("学位") if h.url == url(2)]
+    assert [(h.version, h.current_version) for h in hits] == [(1, 2)]
+    assert titles(store.search("延后", NoticeFilter(kinds=("revised",)))) == [
+        "教师招聘公告（更正）"
+    ]
+    added = page(5, "学位申请须知", "申请学位须提交材料。", published_date="2024-08-01")
+    store.record_page(ZD, added.url, added, b"", store.start_run([ZD]))
+    assert titles(store.search("学位"))[0] == "学位申请须知"
+
+
+def test_a_reextracted_version_is_indexed_again(store: Store) -> None:
+    notice = NOTICES[3][2]
+    better = page(4, notice.title, "各单位积极参加植树活动。请于三月底前完成。", **notice.meta)
+    store.record_page(
+        ZD,
+        notice.url,
+        better,
+        b"<html></html>",
+        store.start_run([ZD]),
+        parser_version="generic@new",
+        reclean=lambda raw, content_type: better,
+    )
+    assert [v.number for v in store.history(notice.url)] == [1]  # re-extracted, no version
+    assert titles(store.search("三月底")) == ["春季植树活动"]
+    rebuilt = store.rebuild_search_index()
+    assert rebuilt == len(NOTICES)
+    assert titles(store.search("三月底")) == ["春季植树活动"]
+
+
+def test_rebuild_equals_incremental(store: Store) -> None:
+    revised = page(
+        1,
+        "关于落实双减工作的通知",
+        "全面落实双减政策。\n课后服务延长至18点。",
+        publisher="靖江市教育局",
+        published_date="2024-05-01",
+    )
+    store.record_page(JJ, revised.url, revised, b"", store.start_run([JJ]))
+    store.record_gone(ZD, url(4), 404, None, threshold=1)
+    before = {q: store.search(q, limit=50) for q in QUERIES}
+    docs_before = _docs(store)
+    seen: list[tuple[int, int]] = []
+    assert store.rebuild_search_index(lambda n, total: seen.append((n, total))) == 5
+    assert seen[-1] == (5, 5)
+    assert {q: store.search(q, limit=50) for q in QUERIES} == before
+    assert _docs(store) == docs_before
+    assert any(before.values())
+
+
+def test_removed_notices_are_found_and_filtered_by_kind(store: Store) -> None:
+    store.record_gone(ZD, url(4), 404, None, threshold=1)
+    (hit,) = store.search("植树")
+    assert hit.status == "removed"
+    assert titles(store.search("植树", NoticeFilter(kinds=("removed",)))) == ["春季植树活动"]
+    assert store.search("双减", NoticeFilter(kinds=("removed",))) == []
+
+
+def test_search_feed_answers_from_the_index(store: Store) -> None:
+    builder = FeedBuilder(store, BASE)
+    feed = builder.render(search_topic("双减 课后"), "json").body.decode()
+    assert "关于落实双减工作的通知" in feed and "招聘" not in feed
+    # Found through the index only: a notice the index does not hold is not in the feed.
+    with store._engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM search_docs WHERE notice_id = 2"))
+    feed = FeedBuilder(store, BASE).render(search_topic("教师"), "json").body.decode()
+    assert "教师招聘公告" not in feed
+    one_site = FeedBuilder(store, BASE).render(search_topic("学位", site=ZD), "json")
+    assert "学位证书发放通知" in one_site.body.decode()
+    with pytest.raises(ValueError, match="没有可搜索"):
+        search_topic("？！")
+
+
+def test_notice_day() -> None:
+    fetched = datetime(2025, 1, 1, 20, 0, tzinfo=UTC)  # 2025-01-02 in China
+    assert notice_day({"issued_date": "2024-02-03"}, "2024-01-01", fetched) == "2024-02-03"
+    assert notice_day({"published_date": "2024年"}, "2024-01-01", fetched) == "2024-01-01"
+    assert notice_day({}, None, fetched) == "2025-01-02"
+
+
+def test_a_store_of_an_earlier_release_is_indexed_on_upgrade(tmp_path: Path) -> None:
+    db = tmp_path / "release.db"
+    db.write_bytes(gzip.decompress((FIXTURES / "stores" / "release-2026-11.db.gz").read_bytes()))
+    with Store.open(f"sqlite:///{db}") as store:
+        with store._engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT count(*) FROM versions")).scalar_one()
+            body = conn.execute(sa.text("SELECT body FROM versions LIMIT 1")).scalar_one()
+        assert len(_docs(store)) == stored > 0
+        word = next(t for t in tokens(body) if len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff")
+        hits = store.search(word, limit=500)
+        assert hits and all(word in normalize(h.title + marked(h)) for h in hits)
+        before = [(h.url, h.version) for h in hits]
+        store.rebuild_search_index()
+        assert [(h.url, h.version) for h in store.search(word, limit=500)] == before
+
+
+def _docs(store: Store) -> set[tuple[int, int, str]]:
+    with store._engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT notice_id, number, day FROM search_docs"))
+        return {(r.notice_id, r.number, r.day) for r in rows}
