@@ -23,6 +23,7 @@ from govwatch.config import REQUIRED, Key, TableReader, defaults, format_duratio
 from govwatch.crawler.proxy import check_proxy
 from govwatch.errors import ConfigError
 from govwatch.parsers import registry
+from govwatch.text import printable
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -313,7 +314,6 @@ _HOST_SUFFIX = re.compile(r"^www\.|\.(?:gov|com|org|net|edu)?\.?cn$|\.(?:com|org
 _NOT_ID = re.compile(r"[^a-z0-9]+")
 _PAGE_FILE = re.compile(r"^(?:index|default|list|main)(?:_\d+)?\.[a-z]+$|^$", re.I)
 _MAX_COLUMN = 24
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a newline would end a comment; TOML bans the rest
 
 
 def _string(value: str) -> str:
@@ -327,7 +327,8 @@ def _strings(values: Iterable[str]) -> str:
 
 def seed_toml(seed: Seed, comment: Iterable[str] = ()) -> str:
     """The seed file `load_seed` reads back as `seed`, after `comment` lines (# added)."""
-    lines = [f"# {_CONTROL.sub(' ', line)}".rstrip() for line in comment]
+    # A newline would end a comment; TOML bans the other controls.
+    lines = [f"# {printable(line, replace=' ')}".rstrip() for line in comment]
     lines += [
         f"id = {_string(seed.id)}",
         f"name = {_string(seed.name)}",

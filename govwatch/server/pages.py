@@ -8,7 +8,6 @@ escaped `javascript:` URL is still a script.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,24 +21,21 @@ from markupsafe import Markup
 from govwatch.parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
 from govwatch.store.diff import BodyDiff, Segment
 from govwatch.store.rows import EVENT_LABELS, VersionRow
+from govwatch.text import printable
 
 HERE = Path(__file__).resolve().parent
 
 _FIELD_LABELS = {"title": "标题", "body": "正文", "attachments": "附件", "meta": "元数据"}
 
 
-# C0/C1 controls (tab and newline kept) and the bidi embeddings, overrides and isolates
-# that can make text read differently from what it is.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
 DIFF_CONTEXT = 1
 """Unchanged paragraphs shown around a change; longer unchanged runs are folded."""
 
 
-def printable(value: Any) -> Any:
+def finalize(value: Any) -> Any:
     """Jinja's finalize: site text loses control characters before it is escaped."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        return _UNPRINTABLE.sub("", value)
+        return printable(value, keep="\t\n")
     return value
 
 
@@ -151,7 +147,7 @@ def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=True,
-        finalize=printable,
+        finalize=finalize,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
