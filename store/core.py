@@ -16,9 +16,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import sqlalchemy as sa
 from alembic.util import CommandError
@@ -29,6 +30,7 @@ from govwatch.errors import StoreError
 from govwatch.store import database
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 ATTEMPTS = 8
 """Tries of one transaction that lost a race before the error reaches the caller."""
@@ -124,6 +126,13 @@ class StoreCore:
         if self._engine.dialect.name == "postgresql":
             return postgresql.insert(table)
         return sqlite.insert(table)
+
+
+def from_row(cls: type[R], row: Any, **values: Any) -> R:
+    """A record of dataclass `cls` from the row's columns of its fields' names; `values`
+    gives the fields whose column is named otherwise or must be converted."""
+    names = [field.name for field in fields(cast(Any, cls)) if field.name not in values]
+    return cls(**{name: getattr(row, name) for name in names}, **values)
 
 
 def record_of(version: sa.Row[Any]) -> dict[str, Any]:

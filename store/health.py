@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
-from typing import Any, cast
+from dataclasses import asdict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from govwatch.store.core import StoreCore
+from govwatch.store.core import StoreCore, from_row
 from govwatch.store.rows import HealthRow, HealthStatus, SiteYield
 from govwatch.store.schema import site_health
 
@@ -83,12 +83,4 @@ class SiteHealth(StoreCore):
 
 
 def _health_row(row: sa.Row[Any]) -> HealthRow:
-    return HealthRow(
-        site_id=row.site_id,
-        run_id=row.run_id,
-        at=row.at,
-        status=cast(HealthStatus, row.status),
-        message=row.message,
-        changed=row.changed,
-        yielded=SiteYield(**{f.name: getattr(row, f.name) for f in fields(SiteYield)}),
-    )
+    return from_row(HealthRow, row, yielded=from_row(SiteYield, row))

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from govwatch.errors import StoreError
 from govwatch.parsers.records import Attachment
-from govwatch.store.core import StoreCore
+from govwatch.store.core import StoreCore, from_row
 from govwatch.store.rows import (
     ErrorRow,
     EventKind,
     EventRow,
     FeedEventRow,
     NoticeRow,
-    NoticeStatus,
     VersionRow,
 )
 from govwatch.store.schema import events, fetch_errors, notices, sites, versions
@@ -39,20 +38,7 @@ class Reads(StoreCore):
             .where(fetch_errors.c.run_id == run_id)
             .order_by(fetch_errors.c.at, fetch_errors.c.id)
         )
-        return self._read(
-            lambda conn: [
-                ErrorRow(
-                    run_id=row.run_id,
-                    site_id=row.site_id,
-                    url=row.url,
-                    kind=row.kind,
-                    status=row.status,
-                    message=row.message,
-                    at=row.at,
-                )
-                for row in conn.execute(stmt)
-            ]
-        )
+        return self._read(lambda conn: [from_row(ErrorRow, row) for row in conn.execute(stmt)])
 
     def notice(self, url: str) -> NoticeRow | None:
         return self._notice_where(notices.c.url == url)
@@ -110,18 +96,7 @@ class Reads(StoreCore):
             stmt = stmt.where(events.c.at >= since)
         return self._read(
             lambda conn: [
-                EventRow(
-                    notice_id=row.notice_id,
-                    kind=cast(EventKind, row.kind),
-                    url=row.url,
-                    title=row.title,
-                    site=row.site_id,
-                    site_name=row.site_name,
-                    at=row.at,
-                    version=row.version,
-                    changed_fields=tuple(row.changed_fields),
-                    baseline=row.baseline,
-                )
+                from_row(EventRow, row, site=row.site_id, changed_fields=tuple(row.changed_fields))
                 for row in conn.execute(stmt)
             ]
         )
@@ -287,54 +262,32 @@ class Reads(StoreCore):
     @staticmethod
     def _feed_event_row(row: Any) -> FeedEventRow:
         # Any: SQLAlchemy types a row of this many columns as a variadic Row.
-        return FeedEventRow(
+        return from_row(
+            FeedEventRow,
+            row,
             event_id=row.id,
-            kind=cast(EventKind, row.kind),
-            at=row.at,
-            version=row.version,
-            changed_fields=tuple(row.changed_fields),
-            notice_id=row.notice_id,
-            url=row.url,
             site=row.site_id,
-            site_name=row.site_name,
-            title=row.title,
-            body=row.body,
+            changed_fields=tuple(row.changed_fields),
             meta=dict(row.meta),
-            attachments=tuple(Attachment(name=a["name"], url=a["url"]) for a in row.attachments),
-            previous_title=row.previous_title,
-            previous_body=row.previous_body,
+            attachments=_attachments(row.attachments),
             previous_meta=None if row.previous_meta is None else dict(row.previous_meta),
         )
 
 
 def _version_row(row: sa.Row[Any]) -> VersionRow:
-    return VersionRow(
-        number=row.number,
-        fetched_at=row.fetched_at,
-        title=row.title,
-        content_hash=row.content_hash,
+    return from_row(
+        VersionRow,
+        row,
         changed_fields=tuple(row.changed_fields),
-        body=row.body,
         meta=dict(row.meta),
-        attachments=tuple(Attachment(name=a["name"], url=a["url"]) for a in row.attachments),
+        attachments=_attachments(row.attachments),
         raw_compressed=row.raw_html,
-        parser_version=row.parser_version,
-        content_type=row.content_type,
     )
+
+
+def _attachments(stored: list[dict[str, str]]) -> tuple[Attachment, ...]:
+    return tuple(Attachment(name=a["name"], url=a["url"]) for a in stored)
 
 
 def _notice_row(row: sa.Row[Any]) -> NoticeRow:
-    return NoticeRow(
-        id=row.id,
-        site_id=row.site_id,
-        url=row.url,
-        title=row.title,
-        first_seen_at=row.first_seen_at,
-        last_seen_at=row.last_seen_at,
-        last_checked_at=row.last_checked_at,
-        listed_date=row.listed_date,
-        status=cast(NoticeStatus, row.status),
-        gone_count=row.gone_count,
-        current_version=row.current_version,
-        first_run_id=row.first_run_id,
-    )
+    return from_row(NoticeRow, row)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from govwatch.errors import GovwatchError
 from govwatch.parsers.records import Page
-from govwatch.store.core import StoreCore, record_of
+from govwatch.store.core import StoreCore, from_row, record_of
 from govwatch.store.hashing import cleaned_record, content_hash
 from govwatch.store.rows import Reclean, StoredPage
 from govwatch.store.schema import extractions, notices, sites, versions
@@ -62,18 +62,7 @@ class Reextraction(StoreCore):
             rows = self._read(partial(_all_rows, stmt))
             if not rows:
                 return
-            yield [
-                StoredPage(
-                    notice_id=row.notice_id,
-                    number=row.number,
-                    url=row.url,
-                    site_id=row.site_id,
-                    parser=row.parser,
-                    content_type=row.content_type,
-                    raw_compressed=row.raw_html,
-                )
-                for row in rows
-            ]
+            yield [from_row(StoredPage, row, raw_compressed=row.raw_html) for row in rows]
             after = (rows[-1].notice_id, rows[-1].number)
 
     def reextract(self, pages: list[tuple[StoredPage, Page, str]]) -> int:
