@@ -351,8 +351,16 @@ class _SiteCrawl:
         return bool(self.store.current_meta(url))
 
     def _count(self, kind: str) -> None:
-        """One more notice of an outcome kind; a re-extracted one is unchanged too."""
-        if kind == "reextracted":
+        if kind == "new":
+            self.stats.new += 1
+        elif kind == "revised":
+            self.stats.revised += 1
+        elif kind == "restored":
+            self.stats.restored += 1
+        elif kind == "removed":
+            self.stats.removed += 1
+        elif kind == "unchanged":
+            self.stats.unchanged += 1
+        elif kind == "reextracted":
+            self.stats.unchanged += 1
             self.stats.reextracted += 1
-            kind = "unchanged"
-        setattr(self.stats, kind, getattr(self.stats, kind) + 1)
