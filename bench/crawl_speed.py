@@ -18,7 +18,7 @@ from pathlib import Path
 
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.seeds import load_seeds
-from govwatch.mirror import bench_mirror
+from govwatch.demo.mirror import bench_mirror
 from govwatch.settings import Settings
 from govwatch.store import Store
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import load_seeds
-from govwatch.mirror import FLOWS, Mirror
-from govwatch.mirror.build import populate
-from govwatch.mirror.site import MirrorSite
-from govwatch.mirror.texts import generated_texts
+from govwatch.demo.mirror import FLOWS, Mirror
+from govwatch.demo.mirror.build import populate
+from govwatch.demo.mirror.site import MirrorSite
+from govwatch.demo.mirror.texts import generated_texts
 from govwatch.settings import Settings
 from govwatch.store import Store
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from govwatch.crawler.seeds import Revisit, Seed, derive_id, load_seed, load_seeds, seed_toml
-from govwatch.mirror import Mirror, demo_mirror
+from govwatch.demo.mirror import Mirror, demo_mirror
 from govwatch.parsers.columns import find_columns
 from govwatch.store import Store
 from tests.conftest import LocalServer

@@ -15,12 +15,12 @@ import feedparser
 
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import load_seeds
+from govwatch.demo.mirror import Mirror
+from govwatch.demo.mirror.build import populate
+from govwatch.demo.mirror.site import MirrorSite
+from govwatch.demo.mirror.texts import generated_texts
 from govwatch.feeds.render import FeedBuilder
 from govwatch.feeds.topics import ALL
-from govwatch.mirror import Mirror
-from govwatch.mirror.build import populate
-from govwatch.mirror.site import MirrorSite
-from govwatch.mirror.texts import generated_texts
 from govwatch.parsers.records import CHINA_TZ
 from govwatch.settings import Settings
 from govwatch.store import Store

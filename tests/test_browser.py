@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from govwatch.demo.mirror import demo_mirror
 from govwatch.feeds.topics import load_topics
-from govwatch.mirror import demo_mirror
 from govwatch.store import Store
 from tests.conftest import ROOT
 from tests.test_server import ADDED, crawl, live_server, require_tool, revise, write_seeds

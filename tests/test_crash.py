@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import load_seeds
-from govwatch.mirror import Mirror, MirrorSite, load_seed_texts, populate
+from govwatch.demo.mirror import Mirror, MirrorSite, load_seed_texts, populate
 from govwatch.settings import Settings
 from govwatch.store import Store, database
 from govwatch.store.hashing import content_hash

@@ -13,7 +13,7 @@ import pytest
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.politeness import Gates
 from govwatch.crawler.seeds import Seed, load_seeds
-from govwatch.mirror import Mirror, demo_mirror
+from govwatch.demo.mirror import Mirror, demo_mirror
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.diff import diff_bodies, to_unified

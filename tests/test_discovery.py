@@ -11,10 +11,10 @@ import pytest
 
 from govwatch.crawler.engine import Crawler, SiteStats
 from govwatch.crawler.seeds import load_seeds
-from govwatch.mirror import Mirror
-from govwatch.mirror.build import populate
-from govwatch.mirror.site import MirrorSite
-from govwatch.mirror.texts import generated_texts
+from govwatch.demo.mirror import Mirror
+from govwatch.demo.mirror.build import populate
+from govwatch.demo.mirror.site import MirrorSite
+from govwatch.demo.mirror.texts import generated_texts
 from govwatch.settings import Settings
 from govwatch.store import Store
 

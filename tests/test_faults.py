@@ -29,8 +29,8 @@ from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.fetch import Destinations, fetch, make_client
 from govwatch.crawler.politeness import MAX_RETRY_AFTER
 from govwatch.crawler.seeds import Seed, load_seeds
+from govwatch.demo.mirror import MirrorSite, load_seed_texts, populate
 from govwatch.errors import BlockedAddress, FetchError, RedirectError
-from govwatch.mirror import MirrorSite, load_seed_texts, populate
 from govwatch.parsers import clean, clean_bytes
 from govwatch.parsers.missing import is_soft_404
 from govwatch.settings import Settings

@@ -15,11 +15,11 @@ from govwatch.cli.summary import crawl_table
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.health import assess
 from govwatch.crawler.seeds import Seed, load_seeds
+from govwatch.demo.mirror import Mirror
+from govwatch.demo.mirror.build import populate
+from govwatch.demo.mirror.site import MirrorSite
+from govwatch.demo.mirror.texts import generated_texts
 from govwatch.feeds.topics import ALL
-from govwatch.mirror import Mirror
-from govwatch.mirror.build import populate
-from govwatch.mirror.site import MirrorSite
-from govwatch.mirror.texts import generated_texts
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.rows import SiteYield

@@ -27,9 +27,9 @@ from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.fetch import fetch as http_fetch
 from govwatch.crawler.fetch import make_client
 from govwatch.crawler.seeds import Seed, load_seeds
+from govwatch.demo.mirror import Mirror, MirrorSite, populate
+from govwatch.demo.mirror.texts import generated_texts
 from govwatch.errors import FetchError
-from govwatch.mirror import Mirror, MirrorSite, populate
-from govwatch.mirror.texts import generated_texts
 from govwatch.parsers import clean_bytes
 from govwatch.settings import Settings
 from govwatch.store import Store

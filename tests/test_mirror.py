@@ -17,10 +17,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from govwatch.cli import main
 from govwatch.crawler.seeds import load_seeds
-from govwatch.mirror import Mirror, MirrorNotice, MirrorSite, bench_mirror, demo_mirror
-from govwatch.mirror.flows.hanweb_jpaas import API
+from govwatch.demo.mirror import Mirror, MirrorNotice, MirrorSite, bench_mirror, demo_mirror
+from govwatch.demo.mirror.flows.hanweb_jpaas import API
+from govwatch.demo.mirror.texts import (
+    SEED_TEXTS_ENV,
+    generated_texts,
+    load_seed_texts,
+)
+from govwatch.errors import ConfigError
 from govwatch.parsers import Page, clean_bytes
 from govwatch.parsers.registry import Request, get, names
 
@@ -387,13 +395,68 @@ def test_seed_files_load(mirror: Mirror, tmp_path: Path) -> None:
         assert seed.topics
 
 
-def test_without_seed_texts_notices_are_generated(tmp_path: Path, client: httpx.Client) -> None:
-    with demo_mirror(seeds_dir=tmp_path / "missing") as fresh:
+def test_without_seed_texts_notices_are_generated(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No option, no GOVWATCH_SEED_TEXTS: generated notices, wherever govwatch lives (it
+    never looks for ../shared on its own)."""
+    monkeypatch.delenv(SEED_TEXTS_ENV, raising=False)
+    with demo_mirror() as fresh:
         site = fresh.by_flow("hanweb_jpaas")
         notice = site.notices[0]
+        assert notice.title == generated_texts()[0].title
         assert notice.title.startswith("关于") and len(notice.paragraphs) >= 5
         page = read(client.get(site.notice_url(notice.id)), "hanweb_jpaas")
         assert page.body == notice.body
+
+
+SEED_DUMP = """某某县教育局
+标题：关于开展春季校园安全大检查的通知
+索引号：001/2024-0001 发布日期：2024-03-01
+字号：大 中 小
+各学校：
+为切实做好春季校园安全工作，现就开展校园安全大检查有关事项通知如下。
+一、各校要对校舍、食堂、消防设施开展一次全面排查。
+二、排查中发现的隐患要建立台账，限期整改到位。
+扫一扫在手机打开当前页
+"""
+
+
+def test_seed_texts_come_from_the_option_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "001_check.txt").write_text(SEED_DUMP, encoding="utf-8")
+    monkeypatch.delenv(SEED_TEXTS_ENV, raising=False)
+    (named,) = load_seed_texts(tmp_path)
+    assert named.title == "关于开展春季校园安全大检查的通知"
+    assert named.paragraphs[0] == "各学校："
+    assert not any("扫一扫" in p or "字号" in p for p in named.paragraphs)
+    monkeypatch.setenv(SEED_TEXTS_ENV, str(tmp_path))
+    assert load_seed_texts() == [named]
+    with demo_mirror() as by_env:
+        notice = by_env.by_flow("generic").notices[0]
+        assert (notice.title, tuple(notice.paragraphs)) == (named.title, named.paragraphs)
+
+
+@pytest.mark.parametrize("content", [None, "", "短\n"], ids=["missing", "empty", "no notice"])
+def test_a_named_directory_without_seed_notices_is_an_error(
+    tmp_path: Path, content: str | None
+) -> None:
+    directory = tmp_path / "texts"
+    if content is not None:
+        directory.mkdir()
+        (directory / "a.txt").write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=str(directory)):
+        load_seed_texts(directory)
+
+
+def test_demo_names_a_bad_seed_texts_directory_in_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "none"
+    result = CliRunner().invoke(main, ["demo", "--seed-texts", str(missing)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: seed texts: {missing} is not a directory"
+    ]
 
 
 def test_column_path_only_where_the_cms_allows_it() -> None:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from govwatch.mirror import Mirror, demo_mirror
+from govwatch.demo.mirror import Mirror, demo_mirror
 from govwatch.store import Store
 from tests.conftest import ROOT
 from tests.test_crash import inconsistencies

@@ -33,9 +33,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from govwatch.cli.summary import crawl_table
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import Seed, load_seeds
+from govwatch.demo.mirror import Mirror, MirrorSite, demo_mirror
 from govwatch.errors import StoreError
 from govwatch.feeds.topics import Topic, load_topics
-from govwatch.mirror import Mirror, MirrorSite, demo_mirror
 from govwatch.server import pages
 from govwatch.server.app import create_app
 from govwatch.server.metrics import Metrics
@@ -92,7 +92,7 @@ def revise(site: MirrorSite, index: int) -> str:
     """Edit the notice at `index` as an editor would: a sentence added, a paragraph
     dropped, one inserted. Returns the notice id. The sentence goes at the end of a
     paragraph of running text (not a heading such as 一、工作要求, which a diff rightly shows
-    as replaced whole): the mirror's texts differ with and without ../shared."""
+    as replaced whole): the mirror's texts differ with and without named seed texts."""
     notice = site.notices[index]
     paragraphs = notice.paragraphs[:]
     prose = next(k for k, text in enumerate(paragraphs) if k and len(text) >= 30)

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from govwatch.crawler.engine import Crawler, SiteStats
 from govwatch.crawler.reparse import reparse
 from govwatch.crawler.seeds import load_seeds
-from govwatch.mirror import Mirror
-from govwatch.mirror.build import populate
-from govwatch.mirror.site import MirrorSite
-from govwatch.mirror.texts import generated_texts
+from govwatch.demo.mirror import Mirror
+from govwatch.demo.mirror.build import populate
+from govwatch.demo.mirror.site import MirrorSite
+from govwatch.demo.mirror.texts import generated_texts
 from govwatch.parsers import Page, registry
 from govwatch.parsers.records import Expect
 from govwatch.settings import Settings

@@ -13,8 +13,14 @@ import click
     type=click.Path(path_type=Path),
     help="A new or empty directory to keep the demo's store in (default: thrown away).",
 )
-def demo(keep: Path | None) -> None:
+@click.option(
+    "--seed-texts",
+    type=click.Path(path_type=Path),
+    help="A directory of seed notices (*.txt) for the mirror's notices "
+    "(default: GOVWATCH_SEED_TEXTS, else generated text).",
+)
+def demo(keep: Path | None, seed_texts: Path | None) -> None:
     """Crawl a local mirror of the seed sites, change it, crawl again, show what changed."""
     from govwatch.demo import run
 
-    run(click.echo, keep)
+    run(click.echo, keep, seed_texts)

@@ -27,11 +27,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
-from govwatch.mirror.flows.base import Flow, esc, meta, method_not_allowed, pages
-from govwatch.mirror.model import MirrorNotice, Reply, Request
+from govwatch.demo.mirror.flows.base import Flow, esc, meta, method_not_allowed, pages
+from govwatch.demo.mirror.model import MirrorNotice, Reply, Request
 
 if TYPE_CHECKING:
-    from govwatch.mirror.site import MirrorSite
+    from govwatch.demo.mirror.site import MirrorSite
 
 PROXY = "/module/web/jpage/dataproxy.jsp"
 GROUP_SIZE = 3

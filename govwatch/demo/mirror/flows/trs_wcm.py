@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from govwatch.mirror.flows.base import Flow, chinese_date, esc, meta, pages, paragraphs_html
-from govwatch.mirror.model import MirrorNotice, Reply, Request
+from govwatch.demo.mirror.flows.base import Flow, chinese_date, esc, meta, pages, paragraphs_html
+from govwatch.demo.mirror.model import MirrorNotice, Reply, Request
 
 if TYPE_CHECKING:
-    from govwatch.mirror.site import MirrorSite
+    from govwatch.demo.mirror.site import MirrorSite
 
 _PAGE = re.compile(r"^/col/index(?:_(\d+))?\.html$")
 

@@ -5,7 +5,8 @@ SQLite store, then edits one notice, adds one and removes one on the unseen-site
 flow, crawls twice more (a removal needs two 404s) and shows the events and the
 revision's diff. This is what `make demo` runs. The store is thrown away at the end
 unless a directory to keep it in is given (`govwatch demo --keep DIR`); either way the
-demo ends by saying how to go on.
+demo ends by saying how to go on. The mirror's notices are generated text unless a
+directory of seed notices is named (`--seed-texts DIR` or GOVWATCH_SEED_TEXTS).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 from govwatch.cli.summary import crawl_table
 from govwatch.crawler.engine import Crawler
 from govwatch.crawler.seeds import load_seeds
+from govwatch.demo.mirror import demo_mirror
 from govwatch.errors import ConfigError
-from govwatch.mirror import demo_mirror
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.diff import diff_bodies, to_unified
@@ -27,12 +28,14 @@ from govwatch.store.diff import diff_bodies, to_unified
 ADDED_SENTENCE = "请各校于6月30日前将汇总表报送至局办公室。"
 
 
-def run(say: Callable[[str], None], keep: Path | None = None) -> None:
+def run(
+    say: Callable[[str], None], keep: Path | None = None, seed_texts: Path | None = None
+) -> None:
     """The demo, told through `say`; with `keep`, a new or empty directory, the store and
-    the seeds stay there."""
+    the seeds stay there; with `seed_texts`, the mirror's notices are those seed notices."""
     if keep is not None and keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
         raise ConfigError(f"{keep}: not a new or empty directory (the demo's store goes there)")
-    with tempfile.TemporaryDirectory() as tmp, demo_mirror() as mirror:
+    with tempfile.TemporaryDirectory() as tmp, demo_mirror(seed_texts) as mirror:
         root = keep.resolve() if keep else Path(tmp)
         mirror.seed_files(root / "seeds", rate=50.0)
         seeds = load_seeds(root / "seeds")

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from govwatch.mirror.flows import FLOWS
-from govwatch.mirror.flows.base import AGENCIES
-from govwatch.mirror.model import MirrorNotice, SiteStats
-from govwatch.mirror.site import MirrorSite
-from govwatch.mirror.texts import SeedText, closing, generated_title, load_seed_texts, opening
+from govwatch.demo.mirror.flows import FLOWS
+from govwatch.demo.mirror.flows.base import AGENCIES
+from govwatch.demo.mirror.model import MirrorNotice, SiteStats
+from govwatch.demo.mirror.site import MirrorSite
+from govwatch.demo.mirror.texts import SeedText, closing, generated_title, load_seed_texts, opening
 
 NEWEST = date(2024, 6, 28)
 MAX_SITES = 253  # 127.0.0.2 … 127.0.0.254
@@ -215,15 +215,16 @@ DEMO_SITES: tuple[tuple[str, str, int, int, bool], ...] = (
 )
 
 
-def demo_mirror(seeds_dir: Path | None = None) -> Mirror:
-    """One site per CMS flow, 24–40 notices each, bodies from the seed notices.
+def demo_mirror(seed_texts: Path | None = None) -> Mirror:
+    """One site per CMS flow, 24–40 notices each, bodies from `load_seed_texts(seed_texts)`
+    (generated unless a directory of seed notices is named).
 
     Page sizes make every paging path run: the generic, TRS and gongkai listings have
     3–4 pages, the jcms column page holds 30 of 40 records so the last 10 need the
     dataproxy POST, jpaas needs three paramJson pages. The generic site shows a live
     view counter on its notices.
     """
-    texts = load_seed_texts(seeds_dir)
+    texts = load_seed_texts(seed_texts)
     sites = []
     for number, (name, flow, count, size, counter) in enumerate(DEMO_SITES):
         agency = AGENCIES[number % len(AGENCIES)]
@@ -235,13 +236,13 @@ def demo_mirror(seeds_dir: Path | None = None) -> Mirror:
 
 
 def bench_mirror(
-    hosts: int = 20, notices: int = 2000, seeds_dir: Path | None = None, page_size: int = 15
+    hosts: int = 20, notices: int = 2000, seed_texts: Path | None = None, page_size: int = 15
 ) -> Mirror:
     """`hosts` sites cycling through the flows, `notices` in all (spread evenly), every
     page static so conditional requests can be answered 304."""
     if hosts < 1:
         raise ValueError("hosts must be at least 1")
-    texts = load_seed_texts(seeds_dir)
+    texts = load_seed_texts(seed_texts)
     flows = list(FLOWS)
     sites = []
     for i in range(hosts):

@@ -14,11 +14,11 @@ plain data: editing, adding or removing one changes what the next request gets.
         mirror.seed_files(Path("seeds-mirror"))
 """
 
-from govwatch.mirror.build import DEMO_SITES, Mirror, bench_mirror, demo_mirror, populate
-from govwatch.mirror.flows import FLOWS
-from govwatch.mirror.model import LogEntry, MirrorNotice, SiteStats
-from govwatch.mirror.site import MirrorSite
-from govwatch.mirror.texts import SeedText, load_seed_texts
+from govwatch.demo.mirror.build import DEMO_SITES, Mirror, bench_mirror, demo_mirror, populate
+from govwatch.demo.mirror.flows import FLOWS
+from govwatch.demo.mirror.model import LogEntry, MirrorNotice, SiteStats
+from govwatch.demo.mirror.site import MirrorSite
+from govwatch.demo.mirror.texts import SeedText, load_seed_texts
 
 __all__ = [
     "DEMO_SITES",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from govwatch.mirror.flows.base import Flow, SiteIdent
-from govwatch.mirror.flows.generic import GenericFlow
-from govwatch.mirror.flows.hanweb_jcms import HanwebJcmsFlow
-from govwatch.mirror.flows.hanweb_jpaas import HanwebJpaasFlow
-from govwatch.mirror.flows.sd_gongkai import SdGongkaiFlow
-from govwatch.mirror.flows.trs_wcm import TrsWcmFlow
+from govwatch.demo.mirror.flows.base import Flow, SiteIdent
+from govwatch.demo.mirror.flows.generic import GenericFlow
+from govwatch.demo.mirror.flows.hanweb_jcms import HanwebJcmsFlow
+from govwatch.demo.mirror.flows.hanweb_jpaas import HanwebJpaasFlow
+from govwatch.demo.mirror.flows.sd_gongkai import SdGongkaiFlow
+from govwatch.demo.mirror.flows.trs_wcm import TrsWcmFlow
 
 FLOWS: dict[str, type[Flow]] = {
     flow.name: flow

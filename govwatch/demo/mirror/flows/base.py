@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, ClassVar
 
-from govwatch.mirror.model import MirrorNotice, Reply, Request
+from govwatch.demo.mirror.model import MirrorNotice, Reply, Request
 
 if TYPE_CHECKING:
-    from govwatch.mirror.site import MirrorSite
+    from govwatch.demo.mirror.site import MirrorSite
 
 # Fictional agencies: the mirror must not pass itself off as a real government site.
 AGENCIES: tuple[str, ...] = (

@@ -32,11 +32,11 @@ import json
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from govwatch.mirror.flows.base import Flow, esc, meta, pages, paragraphs_html
-from govwatch.mirror.model import MirrorNotice, Reply, Request
+from govwatch.demo.mirror.flows.base import Flow, esc, meta, pages, paragraphs_html
+from govwatch.demo.mirror.model import MirrorNotice, Reply, Request
 
 if TYPE_CHECKING:
-    from govwatch.mirror.site import MirrorSite
+    from govwatch.demo.mirror.site import MirrorSite
 
 API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 SCRIPT = "/module/AuthorizedRead/unitbuild.js"

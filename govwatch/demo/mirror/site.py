@@ -27,8 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from govwatch.mirror.flows import Flow, SiteIdent, get_flow
-from govwatch.mirror.model import LogEntry, MirrorNotice, Reply, Request, SiteStats
+from govwatch.demo.mirror.flows import Flow, SiteIdent, get_flow
+from govwatch.demo.mirror.model import LogEntry, MirrorNotice, Reply, Request, SiteStats
 
 _NOT_FOUND = (
     b"<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1></body></html>"

@@ -1,13 +1,14 @@
-"""Notice text for the mirror: the five seed notices, read at run time, else generated.
+"""Notice text for the mirror: generated, or the seed notices of a directory one names.
 
-The seeds in ../shared/seeds are real notices flattened to text by other tools, with
-their chrome (信息公开 header lines, 字号/打印 bullets, content-farm junk, QR captions)
-still in. The mirror wants the notice alone, so this module reads each seed into a
-title and clean paragraphs with rules of its own: it must not lean on the project's
-cleaner, since the mirror is the oracle that cleaner is tested against. Seed text is
-never copied into the repository; without the seeds (a fresh checkout elsewhere) a
-generator writes plausible notices from phrase lists instead, so nothing depends on
-../shared being present.
+By default a generator writes plausible notices from phrase lists, the same on every
+run, wherever govwatch is installed. A directory of seed notices (the project's
+../shared/seeds: real notices flattened to text by other tools, with their chrome,
+信息公开 header lines, 字号/打印 bullets, content-farm junk, QR captions, still in) is
+read only when named: `govwatch demo --seed-texts DIR`, `python -m
+govwatch.demo.mirror --seed-texts DIR`, or GOVWATCH_SEED_TEXTS. The mirror wants the
+notice alone, so this module reads each seed into a title and clean paragraphs with
+rules of its own: it must not lean on the project's cleaner, since the mirror is the
+oracle that cleaner is tested against. Seed text is never copied into the repository.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from govwatch.errors import ConfigError
 
 _WS = re.compile(r"[\s\u200b\ufeff]+")
 _LABEL_LINE = re.compile(
@@ -48,12 +51,15 @@ class SeedText:
     paragraphs: tuple[str, ...]
 
 
-def default_seeds_dir() -> Path:
-    """../shared/seeds beside the repository (GOVWATCH_SHARED overrides ../shared)."""
-    shared = os.environ.get("GOVWATCH_SHARED")
-    if shared:
-        return Path(shared) / "seeds"
-    return Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+SEED_TEXTS_ENV = "GOVWATCH_SEED_TEXTS"
+"""The environment variable naming a directory of seed notices, when no option does."""
+
+
+def seed_texts_dir(directory: Path | None = None) -> Path | None:
+    """The directory of seed notices named by `directory`, else by GOVWATCH_SEED_TEXTS;
+    None when neither names one."""
+    named = os.environ.get(SEED_TEXTS_ENV)
+    return directory or (Path(named) if named else None)
 
 
 def _is_chrome(line: str) -> bool:
@@ -108,20 +114,27 @@ def read_seed(name: str, text: str) -> SeedText | None:
 
 
 def load_seed_texts(directory: Path | None = None) -> list[SeedText]:
-    """The seed notices in `directory` (default: `default_seeds_dir()`), sorted by file
-    name; generated ones when the directory is missing or holds no readable seed."""
-    directory = directory or default_seeds_dir()
+    """The seed notices (*.txt) of `directory`, else of GOVWATCH_SEED_TEXTS, sorted by file
+    name; generated ones when neither names a directory. A directory named that is not
+    one, or holds no readable notice, is a ConfigError: a typo must not quietly give
+    other notices."""
+    where = seed_texts_dir(directory)
+    if where is None:
+        return generated_texts()
+    if not where.is_dir():
+        raise ConfigError(f"seed texts: {where} is not a directory")
     texts: list[SeedText] = []
-    if directory.is_dir():
-        for path in sorted(directory.glob("*.txt")):
-            try:
-                raw = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            seed = read_seed(path.stem, raw)
-            if seed is not None:
-                texts.append(seed)
-    return texts or generated_texts()
+    for path in sorted(where.glob("*.txt")):
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        seed = read_seed(path.stem, raw)
+        if seed is not None:
+            texts.append(seed)
+    if not texts:
+        raise ConfigError(f"seed texts: no readable notice (*.txt) in {where}")
+    return texts
 
 
 # --- generated text -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Serve a mirror by hand: `python -m govwatch.mirror [--bench] [--seeds-out DIR]`.
+"""Serve a mirror by hand: `python -m govwatch.demo.mirror [--bench] [--seeds-out DIR]`.
 
 Prints one line per site (name, flow, listing URL) and serves until interrupted or
 until --seconds have passed; with --seeds-out, writes the sites' seed files there so
@@ -11,22 +11,27 @@ import argparse
 import time
 from pathlib import Path
 
-from govwatch.mirror.build import Mirror, bench_mirror, demo_mirror
+from govwatch.demo.mirror.build import Mirror, bench_mirror, demo_mirror
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m govwatch.mirror", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m govwatch.demo.mirror", description=__doc__)
     ap.add_argument("--bench", action="store_true", help="the benchmark fleet, not the demo")
     ap.add_argument("--hosts", type=int, default=20, help="benchmark sites (default 20)")
     ap.add_argument("--notices", type=int, default=2000, help="benchmark notices in all")
-    ap.add_argument("--seeds-dir", type=Path, help="seed texts (default ../shared/seeds)")
+    ap.add_argument(
+        "--seed-texts",
+        type=Path,
+        help="a directory of seed notices (*.txt) for the bodies (default: GOVWATCH_SEED_TEXTS, "
+        "else generated text)",
+    )
     ap.add_argument("--seeds-out", type=Path, help="write one seed TOML per site here")
     ap.add_argument("--seconds", type=float, help="stop after this long (default: never)")
     args = ap.parse_args(argv)
     mirror: Mirror = (
-        bench_mirror(args.hosts, args.notices, args.seeds_dir)
+        bench_mirror(args.hosts, args.notices, args.seed_texts)
         if args.bench
-        else demo_mirror(args.seeds_dir)
+        else demo_mirror(args.seed_texts)
     )
     with mirror:
         for site in mirror.sites:
