@@ -16,6 +16,7 @@ and comes first; `search` is the ad-hoc query feed. Both ids are taken.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -91,6 +92,16 @@ TOPIC_KEYS = (
         "The events the feed carries, of `new`, `revised` and `removed`.",
         '["new", "revised"]',
     ),
+    Key(
+        "notify",
+        "strings",
+        (),
+        "Where each of the topic's events is pushed as well, once per place: Apprise URLs "
+        "(`wecombot://`, `dingtalk://`, `feishu://`, `mailto://`, `json://` …). `${NAME}` "
+        "is replaced by the environment variable NAME, for keys and tokens (never logged). "
+        "See [Push notifications](#push-notifications).",
+        '["wecombot://${WECOM_KEY}", "json://hooks.example.org/govwatch"]',
+    ),
 )
 
 
@@ -106,6 +117,8 @@ class Topic:
     publishers: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     kinds: tuple[FeedKind, ...] = FEED_KINDS
+    notify: tuple[str, ...] = ()
+    """Apprise URLs as written, `${NAME}` unexpanded: secrets stay in the environment."""
 
     def matches(self, title: str, body: str, meta: Mapping[str, str]) -> bool:
         """Everything but kinds and sites, which the store's query applies."""
@@ -200,7 +213,37 @@ def _topic(r: TableReader) -> Topic:
         publishers=_strings(r, "publishers"),
         categories=_strings(r, "categories"),
         kinds=tuple(k for k in FEED_KINDS if k in kinds),
+        notify=_notify(r),
     )
+
+
+_SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_secrets(template: str, environ: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """`template` with each `${NAME}` replaced by the environment's NAME, and the values put
+    in (to be masked wherever the URL could be shown); KeyError naming an unset NAME."""
+    names = _SECRET.findall(template)
+    values = tuple(environ[name] for name in names)
+    return _SECRET.sub(lambda m: environ[m.group(1)], template), tuple(v for v in values if v)
+
+
+def _notify(r: TableReader) -> tuple[str, ...]:
+    """The notify URLs, each once; every `${NAME}` in them must be set now, not at the
+    first event."""
+    urls = _strings(r, "notify")
+    for number, url in enumerate(urls, start=1):
+        if "://" not in url:
+            raise r.fail(
+                "notify", f"entry {number} is no URL (an Apprise URL like json://host/path)"
+            )
+        try:
+            expand_secrets(url, os.environ)
+        except KeyError as exc:
+            raise r.fail(
+                "notify", f"entry {number} names ${{{exc.args[0]}}}: no such environment variable"
+            ) from None
+    return urls
 
 
 @functools.lru_cache(maxsize=1024)

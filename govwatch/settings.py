@@ -71,6 +71,12 @@ class Settings:
     proxy: str = ""
     """Proxy for every seed without its own `proxy` (http://, https:// or socks5://, with
     user:password@ if it needs them); empty: direct, or the environment's HTTP(S)_PROXY."""
+    notify_digest: int = 5
+    """A target owed more events than this at once gets one digest message instead."""
+    notify_retry_base: float = 30.0
+    """Seconds before a failed push is tried again; doubles each attempt, up to an hour."""
+    notify_attempts: int = 10
+    """Attempts of a push before it is given up (and shown as failed)."""
 
     @property
     def zone(self) -> ZoneInfo:

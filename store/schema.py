@@ -298,3 +298,42 @@ def include_object(
 ) -> bool:
     """Alembic's filter: the native search tables are the migrations' alone."""
     return not (type_ == "table" and name is not None and NATIVE_SEARCH_TABLES.match(name))
+
+# Push notifications (store/deliveries.py): each place a topic pushes to, keyed by a digest
+# of its URL as written (secrets stay in the environment), and what is announced to it:
+# events after `first_event`, scanned up to `scanned_to`.
+push_targets = sa.Table(
+    "push_targets",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("first_event", sa.Integer, nullable=False),
+    sa.Column("scanned_to", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One row per (event, target): the message, made when the event was found, and its fate.
+# The unique pair is what keeps a message from being sent twice.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("target", sa.Text, sa.ForeignKey("push_targets.key"), nullable=False),
+    sa.Column("topic_id", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    # The event's line in a digest message.
+    sa.Column("line", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_at", UTCDateTime, nullable=False),
+    # A sender holds the row until then; past it, another may take it (the sender died).
+    sa.Column("claimed_until", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.UniqueConstraint("event_id", "target"),
+    sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+    sa.Index("ix_deliveries_status_next_at", "status", "next_at"),
+)

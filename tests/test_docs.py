@@ -50,7 +50,10 @@ def test_the_tables_command_finds_and_mends_a_stale_readme(tmp_path: Path) -> No
     assert config_docs.main([str(readme), "--write"]) == 1
 
 
-def test_every_example_in_the_tables_is_read_by_its_reader(tmp_path: Path) -> None:
+def test_every_example_in_the_tables_is_read_by_its_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WECOM_KEY", "the-key")  # notify's example takes its key from there
     seed = tmp_path / "seed.toml"
     seed.write_text("\n".join(f"{k.name} = {config_docs.example(k)}" for k in SEED_KEYS), "utf-8")
     assert load_seed(seed).revisit.old_every == timedelta(days=3)

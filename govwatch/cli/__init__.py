@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from govwatch.cli import clean, crawl, demo, history, serve, sites
+from govwatch.cli import clean, crawl, demo, history, notify, serve, sites
 from govwatch.cli.common import ExitsOneOnFailure
 from govwatch.errors import ConfigError, GovwatchError
 
@@ -54,5 +54,6 @@ main.add_command(crawl.reparse)
 main.add_command(demo.demo)
 main.add_command(crawl.migrate)
 main.add_command(serve.serve)
+main.add_command(notify.notify)
 main.add_command(sites.add)
 main.add_command(sites.check)

@@ -38,10 +38,12 @@ from govwatch import __version__
 from govwatch.crawler.seeds import Seed
 from govwatch.errors import GovwatchError
 from govwatch.feeds.health import HEALTH_ID, health_feed
+from govwatch.feeds.push import Notifier
 from govwatch.feeds.render import FeedBuilder, opml
 from govwatch.feeds.topics import Topic, search_topic
 from govwatch.server import pages
 from govwatch.server.metrics import Metrics
+from govwatch.server.push import PushDeliveries, PushLoop, push_health
 from govwatch.server.scheduler import CrawlScheduler
 from govwatch.settings import Settings
 from govwatch.store import NoticeRow, Store
@@ -290,6 +292,9 @@ class Views:
             "unhealthy_sites": sorted(s for s, v in sites.items() if _unhealthy(v)),
             "sites": sites,
         }
+        if db["ok"]:
+            # Failed pushes are listed, not a failure of the server (like a site's layout).
+            status["push"] = await run_in_threadpool(push_health, self.store)
         headers = {"cache-control": "no-store"}
         return JSONResponse(status, status_code=200 if ok else 503, headers=headers)
 
@@ -328,6 +333,10 @@ def create_app(
     base_url = public_url(settings)
     metrics = Metrics((seed.id for seed in seeds), store)
     crawls = CrawlScheduler(store, seeds, settings, metrics) if scheduler else None
+    # Whatever process crawls pushes: with the scheduler, the server does.
+    notifier = Notifier(store, topics, base_url, settings)
+    pushes = PushLoop(notifier) if scheduler and notifier else None
+    metrics.registry.register(PushDeliveries(store))
     # Items served before the upgrade to tag: GUIDs keep theirs, made of this address.
     feeds = FeedBuilder(store, base_url, identity=pin_legacy_base(store, base_url))
     views = Views(store, topics, feeds, base_url, metrics, crawls)
@@ -336,11 +345,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if crawls is not None:
             crawls.start()
+        if pushes is not None:
+            pushes.start()
         try:
             yield
         finally:
             if crawls is not None:
                 await crawls.stop(settings.shutdown_timeout)
+            if pushes is not None:  # what is still owed is sent after the next start
+                await pushes.stop()
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
