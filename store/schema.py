@@ -299,6 +299,7 @@ def include_object(
     """Alembic's filter: the native search tables are the migrations' alone."""
     return not (type_ == "table" and name is not None and NATIVE_SEARCH_TABLES.match(name))
 
+
 # Push notifications (store/deliveries.py): each place a topic pushes to, keyed by a digest
 # of its URL as written (secrets stay in the environment), and what is announced to it:
 # events after `first_event`, scanned up to `scanned_to`.

@@ -167,4 +167,3 @@ def test_notify_in_topics_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     path.write_text('[[topic]]\nid = "zd"\ntitle = "张店"\nnotify = ["nosuch://x"]\n')
     with pytest.raises(ConfigError, match=r"topic 'zd': notify: nosuch://… is not"):
         Notifier(Store.open("sqlite://"), load_topics(path), BASE, FAST)
-

@@ -86,4 +86,3 @@ class Webhook:
         self._release.set()
         self.server.shutdown()
         self.server.server_close()
-
