@@ -1,0 +1,110 @@
+"""Attachment extraction throughput per format: files/s and MB/s.
+
+Run by hand:  python bench/attachment_speed.py [--repeat N] [--sandboxed]
+Files of each format are written here as tests/attachment_files.py writes them, larger:
+a 20-page PDF, a DOCX and a DOC of 40 paragraphs and a 200-row table, XLSX/XLS of 2,000
+rows, a 20-page OFD. In-process figures time `extract` alone (best of --repeat);
+--sandboxed adds the crawl's way, a process per file under the memory cap, whose
+interpreter start-up dominates small files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from govwatch.crawler.sandbox import Limits, extract_isolated  # noqa: E402
+from govwatch.parsers.attachments import extract  # noqa: E402
+from tests import attachment_files as files  # noqa: E402
+
+LINE = (
+    "根据《事业单位公开招聘人员暂行规定》，现将我局2024年公开招聘教师岗位公布如下，请各校按时报名。"
+)
+ROWS = tuple((f"{n:04d}", "初中语文教师", str(n % 5 + 1), "本科及以上") for n in range(2000))
+
+
+def _pdf() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    for _ in range(20):
+        page.setFont("STSong-Light", 10)
+        for n in range(40):
+            page.drawString(40, 800 - 19 * n, LINE[: 30 + n % 10])
+        page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def _doc() -> bytes | None:
+    """The DOCX saved as Word 97 by LibreOffice, when it is installed."""
+    import subprocess
+    import tempfile
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder, "notice.docx")
+        source.write_bytes(_docx())
+        subprocess.run(
+            [soffice, "--headless", "--convert-to", "doc", "--outdir", folder, str(source)],
+            capture_output=True,
+            check=True,
+        )
+        return Path(folder, "notice.doc").read_bytes()
+
+
+def _docx() -> bytes:
+    return files.docx_notice(posts=(files.POSTS[0], *ROWS[:200]))
+
+
+MAKERS: dict[str, Callable[[], bytes | None]] = {
+    "pdf": _pdf,
+    "docx": _docx,
+    "doc": _doc,
+    "xlsx": lambda: files.xlsx(posts=(files.POSTS[0], *ROWS)),
+    "xls": lambda: files.xls(posts=(files.POSTS[0], *ROWS)),
+    "ofd": lambda: files.ofd(tuple(LINE for _ in range(500)), per_page=25),
+    "scanned pdf": files.scanned_pdf,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sandboxed", action="store_true")
+    args = parser.parse_args()
+    print(
+        f"{'format':12} {'size':>9} {'chars':>7} {'s/file':>8} {'files/s':>8} {'MB/s':>7}  status"
+    )
+    for name, make in MAKERS.items():
+        data = make()
+        if data is None:
+            print(f"{name:12} (skipped: LibreOffice is not installed to write one)")
+            continue
+        best = float("inf")
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            got = asyncio.run(extract_isolated(data, Limits())) if args.sandboxed else extract(data)
+            best = min(best, time.perf_counter() - started)
+        size = len(data) / 1e6
+        print(
+            f"{name:12} {len(data):>9} {len(got.text):>7} {best:>8.3f} {1 / best:>8.1f}"
+            f" {size / best:>7.2f}  {got.status} {got.extractor or ''}"
+        )
+
+
+if __name__ == "__main__":
+    main()
