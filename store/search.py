@@ -41,8 +41,10 @@ from govwatch.store.search_text import (
 
 REBUILD_BATCH = 500
 """Versions read per query while the index is rebuilt."""
-SEARCH_BATCH = 100
+SEARCH_BATCH = 200
 """Index candidates read per query while hits are collected."""
+TEXT_BATCH = 10
+"""Fewest candidates whose text is read at once (most candidates are hits)."""
 
 EVERYTHING = NoticeFilter()
 
@@ -91,7 +93,9 @@ def index_version(conn: Connection, notice_id: int, number: int, extra: Sequence
 def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None) -> int:
     """Index every version afresh, in the caller's transaction; the number indexed."""
     if conn.dialect.name == "sqlite":
+        # Every old token goes too, so ids may start again from 1 (see the module).
         conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+        conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = 'search_docs'")
     conn.execute(sa.delete(search_docs))  # PostgreSQL's index rows go with them (CASCADE)
     total = conn.execute(sa.select(sa.func.count()).select_from(versions)).scalar_one()
     done, after = 0, (-1, -1)
@@ -114,37 +118,53 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
 def _insert(
     conn: Connection, rows: Sequence[Any], extra: dict[tuple[int, int], Sequence[str]]
 ) -> None:
-    for row in rows:
-        day = notice_day(row.meta, row.listed_date, row.fetched_at)
-        doc_id = conn.execute(
-            sa.insert(search_docs)
-            .values(notice_id=row.notice_id, number=row.number, day=day)
-            .returning(search_docs.c.id)
-        ).scalar_one()
-        text = document_text(
-            row.title,
-            row.body,
-            row.meta,
-            _names(row.attachments),
-            extra.get((row.notice_id, row.number), ()),
+    """Documents for `rows` (of _SOURCE), in two statements per table, not two per row."""
+    if not rows:
+        return
+    docs = [
+        {
+            "notice_id": row.notice_id,
+            "number": row.number,
+            "day": notice_day(row.meta, row.listed_date, row.fetched_at),
+        }
+        for row in rows
+    ]
+    ids = (
+        conn.execute(
+            sa.insert(search_docs).returning(search_docs.c.id, sort_by_parameter_order=True), docs
         )
-        found = list(dict.fromkeys(tokens(text)))
-        if conn.dialect.name == "sqlite":
-            conn.execute(
-                sa.text("INSERT INTO search_fts (rowid, tokens) VALUES (:id, :tokens)"),
-                {"id": doc_id, "tokens": " ".join(found)},
-            )
-        else:
-            conn.execute(
-                sa.insert(_fts).values(
-                    doc_id=doc_id,
-                    tokens=sa.func.array_to_tsvector(
-                        sa.cast(
-                            sa.literal(found, postgresql.ARRAY(sa.Text)), postgresql.ARRAY(sa.Text)
-                        )
-                    ),
+        .scalars()
+        .all()
+    )
+    found = [
+        list(
+            dict.fromkeys(
+                tokens(
+                    document_text(
+                        row.title,
+                        row.body,
+                        row.meta,
+                        _names(row.attachments),
+                        extra.get((row.notice_id, row.number), ()),
+                    )
                 )
             )
+        )
+        for row in rows
+    ]
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "INSERT INTO search_fts (rowid, tokens) VALUES (?, ?)",
+            [(doc_id, " ".join(words)) for doc_id, words in zip(ids, found, strict=True)],
+        )
+    else:
+        conn.execute(
+            sa.text(
+                "INSERT INTO search_fts (doc_id, tokens)"
+                " VALUES (:doc_id, array_to_tsvector(CAST(:tokens AS text[])))"
+            ),
+            [{"doc_id": doc_id, "tokens": words} for doc_id, words in zip(ids, found, strict=True)],
+        )
 
 
 def matching_docs(dialect: str, query: Query) -> sa.Select[Any] | sa.TextualSelect:
@@ -210,20 +230,26 @@ class Search(StoreCore):
         wanted = offset + limit
 
         def work(conn: Connection) -> list[SearchHit]:
-            stmt = self._candidates(parsed, filters)
+            order = self._candidates(parsed, filters)
             hits: dict[int, SearchHit] = {}
             start = 0
             while len(hits) < wanted:
-                rows = list(conn.execute(stmt.limit(SEARCH_BATCH).offset(start)))
-                for row in rows:
-                    if row.notice_id not in hits and _row_matches(parsed, row):
-                        hits[row.notice_id] = _hit(parsed, row)
-                        if len(hits) == wanted:
-                            break
-                if len(rows) < SEARCH_BATCH:
+                batch = list(conn.execute(order.limit(SEARCH_BATCH).offset(start)))
+                unseen = [row.id for row in batch if row.notice_id not in hits]
+                # Texts are big: read only about as many as the hits still wanted.
+                while unseen and len(hits) < wanted:
+                    size = max(wanted - len(hits), TEXT_BATCH)
+                    some, unseen = unseen[:size], unseen[size:]
+                    texts = conn.execute(_TEXTS.where(search_docs.c.id.in_(some)))
+                    rows = {row.id: row for row in texts}
+                    for doc_id in some:
+                        row = rows[doc_id]
+                        if row.notice_id not in hits and _row_matches(parsed, row):
+                            hits[row.notice_id] = _hit(parsed, row)
+                if len(batch) < SEARCH_BATCH:
                     break
                 start += SEARCH_BATCH
-            return list(hits.values())[offset:]
+            return list(hits.values())[offset:wanted]
 
         return self._read(work)
 
@@ -232,6 +258,8 @@ class Search(StoreCore):
         return self._run(lambda conn: rebuild(conn, progress))
 
     def _candidates(self, query: Query, filters: NoticeFilter) -> sa.Select[Any]:
+        """The candidates' document ids in hit order: narrow rows, so that sorting many
+        candidates (a common word) stays cheap; their text is read for a batch at a time."""
         where = filters.clauses(
             site_id=notices.c.site_id,
             meta=versions.c.meta,
@@ -239,32 +267,12 @@ class Search(StoreCore):
             notice_id=search_docs.c.notice_id,
             version=search_docs.c.number,
         )
+        joined = search_docs.join(notices, notices.c.id == search_docs.c.notice_id)
+        if filters.publishers or filters.categories:
+            joined = joined.join(versions, _same_version)
         return (
-            sa.select(
-                search_docs.c.notice_id,
-                search_docs.c.number,
-                search_docs.c.day,
-                notices.c.url,
-                notices.c.site_id,
-                notices.c.status,
-                notices.c.current_version,
-                sites.c.name.label("site_name"),
-                versions.c.title,
-                versions.c.body,
-                versions.c.meta,
-                versions.c.attachments,
-            )
-            .select_from(
-                search_docs.join(notices, notices.c.id == search_docs.c.notice_id)
-                .join(sites, sites.c.id == notices.c.site_id)
-                .join(
-                    versions,
-                    sa.and_(
-                        versions.c.notice_id == search_docs.c.notice_id,
-                        versions.c.number == search_docs.c.number,
-                    ),
-                )
-            )
+            sa.select(search_docs.c.id, search_docs.c.notice_id)
+            .select_from(joined)
             .where(search_docs.c.id.in_(matching_docs(self._engine.dialect.name, query)), *where)
             # Not by id: a rebuilt index orders exactly as the one kept up to date.
             .order_by(
@@ -273,6 +281,31 @@ class Search(StoreCore):
                 search_docs.c.number.desc(),
             )
         )
+
+
+_same_version = sa.and_(
+    versions.c.notice_id == search_docs.c.notice_id, versions.c.number == search_docs.c.number
+)
+
+_TEXTS = sa.select(
+    search_docs.c.id,
+    search_docs.c.notice_id,
+    search_docs.c.number,
+    search_docs.c.day,
+    notices.c.url,
+    notices.c.site_id,
+    notices.c.status,
+    notices.c.current_version,
+    sites.c.name.label("site_name"),
+    versions.c.title,
+    versions.c.body,
+    versions.c.meta,
+    versions.c.attachments,
+).select_from(
+    search_docs.join(notices, notices.c.id == search_docs.c.notice_id)
+    .join(sites, sites.c.id == notices.c.site_id)
+    .join(versions, _same_version)
+)
 
 
 def _row_matches(query: Query, row: sa.Row[Any]) -> bool:

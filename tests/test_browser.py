@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -123,5 +124,25 @@ def test_pages_render_in_chromium(served: Served, page: str, size: str, tmp_path
     data = shot.read_bytes()
     assert len(data) > 20_000, "a screenshot this small shows next to nothing"
     got_width, got_height, distinct = png_facts(data)
+    assert (got_width, got_height) == (width, height)
+    assert distinct > 50, "the screenshot is (nearly) blank"
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_search_page_renders_in_chromium(served: Served, size: str, tmp_path: Path) -> None:
+    """The search page finds the revised notice by a word of its new text and marks it."""
+    url = f"{served.base}/search?q={quote(ADDED[2:6])}&kind=revised"
+    dom = chromium(tmp_path / "dom-profile", "--dump-dom", url)
+    assert served.title in dom
+    assert f"<mark>{ADDED[2:6]}</mark>" in dom
+    assert "订阅这个搜索" in dom and "第 2 版" not in dom  # the current version matched
+
+    width, height = SIZES[size]
+    shot = (SCREENSHOTS if UPDATE else tmp_path) / f"search-{size}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    chromium(
+        tmp_path / "shot-profile", f"--screenshot={shot}", f"--window-size={width},{height}", url
+    )
+    got_width, got_height, distinct = png_facts(shot.read_bytes())
     assert (got_width, got_height) == (width, height)
     assert distinct > 50, "the screenshot is (nearly) blank"

@@ -5,13 +5,16 @@ SQLite and (slow) on a real PostgreSQL."""
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner, Result
 
+from govwatch.cli import main
 from govwatch.feeds.render import FeedBuilder
 from govwatch.feeds.topics import search_topic
 from govwatch.parsers.records import Attachment, Page
@@ -304,3 +307,50 @@ def _docs(store: Store) -> set[tuple[int, int, str]]:
     with store._engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT notice_id, number, day FROM search_docs"))
         return {(r.notice_id, r.number, r.day) for r in rows}
+
+
+def test_search_command(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'govwatch.db'}"
+    with Store.open(db, clock=Clock()) as store:
+        store.upsert_site(JJ, "靖江市教育局 通知公告", "generic", [])
+        store.upsert_site(ZD, "张店区 通知公告", "generic", [])
+        run = store.start_run([JJ, ZD])
+        for _, site, notice in NOTICES:
+            store.record_page(site, notice.url, notice, b"", run)
+    runner = CliRunner()
+
+    def search(*args: str) -> Result:
+        return runner.invoke(main, ["search", *args, "--db", db])
+
+    found = search("学位", "--format", "json")
+    assert found.exit_code == 0, found.output
+    rows = json.loads(found.stdout)
+    assert [(r["title"], r["site"], r["date"]) for r in rows] == [
+        ("学位证书发放通知", ZD, "2024-07-01"),
+        ("教师招聘公告", JJ, "2024-06-10"),
+    ]
+    start, end = rows[1]["highlights"][0]
+    assert rows[1]["snippet"][start:end] == "学位" and rows[1]["url"] == url(2)
+    one = json.loads(
+        search("学位", "--site", JJ, "--since", "2024-06-01", "--format", "json").stdout
+    )
+    assert [r["title"] for r in one] == ["教师招聘公告"]
+    text = search("双减").stdout
+    assert text.splitlines() == [
+        "2024-05-01  靖江市教育局 通知公告  关于落实双减工作的通知",
+        "    全面落实双减政策。 做好课后服务。",
+        f"    {url(1)}",
+    ]
+    rebuilt = search("--rebuild")
+    assert rebuilt.exit_code == 0 and rebuilt.stdout.startswith("indexed 4 stored versions in ")
+    nothing = search("作业")
+    assert (nothing.exit_code, nothing.stdout) == (0, "")
+    assert "no notice holds '作业'" in nothing.stderr
+    for args, message in (
+        (("，",), "QUERY: 关键词里没有可搜索的字词"),
+        (("学位", "--site", "nope"), "--site: no site 'nope'"),
+        (("学位", "--since", "June"), "--since: not an ISO date"),
+        (("学位", "--rebuild"), "--rebuild takes no QUERY"),
+    ):
+        failed = search(*args)
+        assert failed.exit_code == 2 and message in failed.stderr, failed.stderr

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from govwatch.cli import clean, crawl, demo, extract, history, notify, serve, sites
+from govwatch.cli import clean, crawl, demo, extract, history, notify, search, serve, sites
 from govwatch.cli.common import ExitsOneOnFailure
 from govwatch.errors import ConfigError, GovwatchError
 
@@ -51,6 +51,7 @@ main.add_command(crawl.crawl)
 main.add_command(history.events)
 main.add_command(history.history)
 main.add_command(history.diff)
+main.add_command(search.search)
 main.add_command(crawl.reparse)
 main.add_command(demo.demo)
 main.add_command(crawl.migrate)

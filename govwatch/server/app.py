@@ -45,6 +45,7 @@ from govwatch.server import pages
 from govwatch.server.metrics import Metrics
 from govwatch.server.push import PushDeliveries, PushLoop, push_health
 from govwatch.server.scheduler import CrawlScheduler
+from govwatch.server.search import search_route
 from govwatch.settings import Settings
 from govwatch.store import NoticeRow, Store
 from govwatch.store.diff import diff_bodies
@@ -372,6 +373,7 @@ def create_app(
             Route("/opml", views.opml),
             Route("/notices/{notice_id:int}", views.notice),
             Route("/notices/{notice_id:int}/diff", views.diff),
+            search_route(store, views.render, views.page),
             Route("/healthz", views.healthz),
             Route("/metrics", views.metrics_text),
             Mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static"),
