@@ -1,78 +1,296 @@
-"""Cleaning speed: govwatch vs trafilatura on the same pages, in one process each.
+"""Cleaning speed: `govwatch clean --format jsonl` against the Lexbor floor and trafilatura.
 
-Run by hand:  python bench/clean_speed.py [--repeat N] [PATH ...]
-Default corpus: ../shared/realpages, the repo's fixtures and the seed dumps.
-Prints pages/s and MB/s for `govwatch clean --format jsonl` (in-process, same code
-path as the CLI) and for trafilatura.extract when trafilatura is installed.
+Run by hand:  python bench/clean_speed.py [--repeat N] [--best N] [--profile] [--memory]
+              [PATH ...]
+Default corpora: ../shared/realpages (real government pages) and tests/fixtures, each
+measured on its own. Three programs clean the same files, each in a process of its own,
+timed from outside: `govwatch clean --format jsonl`; the floor, selectolax (Lexbor)
+parsing each page and taking its body text; and trafilatura.extract in its JSON mode with
+metadata (when installed: pip install '.[bench]'). Throughput is marginal: the corpus is
+given once and `--repeat` times, and pages/s is the extra pages over the extra time, so
+interpreter start-up and imports are subtracted. Each figure is the best of `--best` runs;
+the spread of the runs (slowest over fastest) says how noisy the machine was.
+
+--profile: where govwatch's time goes, in this process, per page kind: each stage's own
+time (decode, parse, prune, score, title, metadata, listing search, text walk, JSON).
+--memory: peak RSS of `govwatch clean` for one 5 MB page, and for batches of 1,000 and
+10,000 pages in one process (flat: no growth per page).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-
-from govwatch.parsers import clean_bytes
-from govwatch.parsers.decode import decode_html
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = [
-    ROOT.parent / "shared" / "realpages",
-    ROOT / "tests" / "fixtures",
-]
+GOVWATCH = str(Path(sys.executable).with_name("govwatch"))
+DEFAULT = {
+    "real pages": ROOT.parent / "shared" / "realpages",
+    "fixtures": ROOT / "tests" / "fixtures",
+}
 
 
-def corpus(paths: list[Path]) -> list[tuple[Path, bytes]]:
-    files: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            files += sorted(f for f in p.rglob("*.html"))
-        elif p.exists():
-            files.append(p)
-    return [(f, f.read_bytes()) for f in files]
+def corpus(path: Path) -> list[Path]:
+    return sorted(path.rglob("*.html")) if path.is_dir() else [path]
 
 
-def run_govwatch(pages: list[tuple[Path, bytes]], repeat: int) -> float:
+# --- the programs timed: each is one process over a list of files ---------------
+
+
+def _floor(files: list[str]) -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    for name in files:
+        tree = LexborHTMLParser(Path(name).read_bytes())
+        body = tree.body
+        if body is not None:
+            body.text()
+
+
+def _trafilatura(files: list[str]) -> None:
+    import trafilatura
+
+    out = sys.stdout
+    for name in files:
+        # The file's bytes, as govwatch gets them: decoding is part of the job.
+        data = Path(name).read_bytes()
+        result = trafilatura.extract(data, output_format="json", with_metadata=True)
+        out.write((result or "null") + "\n")
+
+
+WORKERS: dict[str, Callable[[list[str]], None]] = {"floor": _floor, "trafilatura": _trafilatura}
+
+
+def _command(program: str, files: list[str]) -> list[str]:
+    if program in WORKERS:
+        return [sys.executable, __file__, "--worker", program, *files]
+    return [program, "clean", "--format", "jsonl", *files]
+
+
+def _run(program: str, files: list[str]) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one process cleaning `files`."""
     start = time.perf_counter()
-    for _ in range(repeat):
-        for _path, data in pages:
-            json.dumps(clean_bytes(data).to_json(), ensure_ascii=False)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(
+        _command(program, files), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):  # 1: some input could not be read, said per input
+        raise SystemExit(f"{program} failed with status {proc.returncode}")
+    return elapsed, usage.ru_maxrss
 
 
-def run_trafilatura(pages: list[tuple[Path, bytes]], repeat: int) -> float | None:
+def _best(program: str, files: list[str], best: int) -> tuple[float, float]:
+    """Fastest of `best` runs, and the spread (slowest / fastest)."""
+    times = [_run(program, files)[0] for _ in range(best)]
+    return min(times), max(times) / min(times)
+
+
+def marginal(program: str, files: list[str], repeat: int, best: int) -> tuple[float, float]:
+    """Pages/s over the extra pages of a `repeat`-fold corpus, and the runs' worst spread."""
+    once, spread_once = _best(program, files, best)
+    many, spread_many = _best(program, files * repeat, best)
+    return len(files) * (repeat - 1) / (many - once), max(spread_once, spread_many)
+
+
+def speed(name: str, files: list[Path], repeat: int, best: int, govwatch: list[str]) -> None:
+    """Throughput of each govwatch executable given, the floor and trafilatura."""
+    names = [str(f) for f in files]
+    mb = sum(f.stat().st_size for f in files) / 2**20
+    print(f"\n{name}: {len(files)} pages, {mb:.2f} MB; ×1 and ×{repeat}, best of {best}")
+    programs = [*govwatch, "floor"]
     try:
-        import trafilatura
+        import trafilatura  # noqa: F401
     except ImportError:
-        return None
-    texts = [decode_html(data).text for _, data in pages]
-    start = time.perf_counter()
-    for _ in range(repeat):
-        for text in texts:
-            trafilatura.extract(text, output_format="json", with_metadata=True)
-    return time.perf_counter() - start
+        print("  trafilatura not installed (pip install '.[bench]')")
+    else:
+        programs.append("trafilatura")
+    several = len(govwatch) > 1
+    labels = {g: f"govwatch{i if several else ''}" for i, g in enumerate(govwatch)}
+    rates: dict[str, float] = {}
+    for program in programs:
+        rate, spread = marginal(program, names, repeat, best)
+        rates[program] = rate
+        print(
+            f"  {labels.get(program, program):12} {rate:8.1f} pages/s"
+            f"  {rate * mb / len(files):6.2f} MB/s  (runs within {100 * (spread - 1):.0f}%)"
+        )
+    for program in govwatch:
+        share = 100 * rates[program] / rates["floor"]
+        print(f"  {labels[program]} ({program}): {share:.0f}% of the floor", end="")
+        if "trafilatura" in rates:
+            print(f", {rates[program] / rates['trafilatura']:.1f}× trafilatura", end="")
+        print()
+
+
+# --- where the time goes -----------------------------------------------------------
+
+
+class _Stages:
+    """Own time per stage: a timed call's time less that of timed calls inside it."""
+
+    def __init__(self) -> None:
+        self.own: dict[str, float] = {}
+        self.stack: list[float] = []  # time spent in timed children, per open call
+
+    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self.stack.append(0.0)
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
+                inner = self.stack.pop()
+                self.own[stage] = self.own.get(stage, 0.0) + elapsed - inner
+                if self.stack:
+                    self.stack[-1] += elapsed
+
+        return timed
+
+
+# (stage, module, names): the functions whose own time makes each stage.
+STAGES = (
+    ("decode", "govwatch.parsers.clean", ("decode_html",)),
+    ("parse", "govwatch.parsers.html", ("LexborHTMLParser",)),
+    ("prune", "govwatch.parsers.generic", ("parse_html", "mark_content")),
+    ("score", "govwatch.parsers.generic", ("find_content", "tighten", "text_len")),
+    ("title", "govwatch.parsers.detail", ("find_title",)),
+    ("metadata", "govwatch.parsers.detail", ("_text_around", "pairs_in_cells", "meta_tag")),
+    ("metadata", "govwatch.parsers.detail", ("clean_body", "attachments_in")),
+    ("listing search", "govwatch.parsers.generic", ("find_listing", "has_pager")),
+    ("listing search", "govwatch.parsers.generic", ("next_page_links", "links_base")),
+    ("listing search", "govwatch.parsers.generic", ("is_listing", "quiet", "column_page")),
+    ("listing search", "govwatch.parsers.generic", ("covers", "rows_of_text")),
+    ("text walk", "govwatch.parsers.detail", ("walk_lines",)),
+    ("text walk", "govwatch.parsers.content", ("walk_lines",)),
+    ("text walk", "govwatch.parsers.classify", ("walk_lines",)),
+)
+ORDER = (
+    "decode",
+    "parse",
+    "prune",
+    "score",
+    "title",
+    "metadata",
+    "listing search",
+    "text walk",
+    "JSON",
+    "other",
+)
+
+
+def profile(corpora: dict[str, list[Path]], repeat: int) -> None:
+    import importlib
+
+    from govwatch.parsers import clean_bytes
+
+    stages = _Stages()
+    for stage, module_name, names in STAGES:
+        module = importlib.import_module(module_name)
+        for attr in names:
+            if hasattr(module, attr):
+                setattr(module, attr, stages.wrap(stage, getattr(module, attr)))
+    clean = stages.wrap("other", clean_bytes)
+    to_json = stages.wrap("JSON", lambda page: json.dumps(page.to_json(), ensure_ascii=False))
+    by_kind: dict[str, dict[str, float]] = {}
+    pages: dict[str, int] = {}
+    for name, files in corpora.items():
+        for path in files:
+            data = path.read_bytes()
+            for _ in range(repeat):
+                stages.own.clear()
+                page = clean(data)
+                to_json(page)
+                kind = f"{name}: {page.kind}"
+                row = by_kind.setdefault(kind, {})
+                for stage, spent in stages.own.items():
+                    row[stage] = row.get(stage, 0.0) + spent
+                pages[kind] = pages.get(kind, 0) + 1
+    print(f"\nprofile: own time per stage, ms per page (in process, ×{repeat})")
+    print(f"  {'':28}" + "".join(f"{s[:9]:>10}" for s in ORDER) + f"{'total':>10}")
+    for kind, row in sorted(by_kind.items()):
+        n = pages[kind]
+        cells = "".join(f"{1000 * row.get(s, 0.0) / n:10.3f}" for s in ORDER)
+        total = 1000 * sum(row.values()) / n
+        print(f"  {f'{kind} ({n})':28}{cells}{total:10.3f}")
+    totals = {s: sum(r.get(s, 0.0) for r in by_kind.values()) for s in ORDER}
+    whole = sum(totals.values())
+    print(f"  {'share of all':28}" + "".join(f"{100 * totals[s] / whole:9.1f}%" for s in ORDER))
+
+
+# --- memory --------------------------------------------------------------------------
+
+
+def _big_page(page: Path, size: int) -> bytes:
+    """A notice page whose body is repeated to `size` bytes (UTF-8)."""
+    from govwatch.parsers.decode import decode_html
+
+    text = decode_html(page.read_bytes()).text
+    start = text.find("<body")
+    end = text.rfind("</body>")
+    body = text[text.find(">", start) + 1 : end] if start >= 0 and end > start else text
+    copies = max(1, size // max(1, len(body.encode())))
+    return f"<html><head><meta charset='utf-8'></head><body>{body * copies}</body></html>".encode()
+
+
+def memory(files: list[Path]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big.html"
+        biggest = max(files, key=lambda f: f.stat().st_size)
+        big.write_bytes(_big_page(biggest, 5 * 2**20))
+        small = [str(f) for f in files]
+        print("\npeak RSS of one `govwatch clean --format jsonl` process:")
+        for label, batch in (
+            ("1 page", small[:1]),
+            (f"{big.stat().st_size / 2**20:.1f} MB page", [str(big)]),
+            ("1,000 pages", (small * (1000 // len(small) + 1))[:1000]),
+            ("10,000 pages", (small * (10000 // len(small) + 1))[:10000]),
+        ):
+            elapsed, rss = _run(GOVWATCH, batch)
+            print(f"  {label:14} {rss / 1024:7.1f} MiB  ({elapsed:.1f} s)")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("paths", nargs="*", type=Path)
-    ap.add_argument("--repeat", type=int, default=20)
-    args = ap.parse_args()
-    pages = corpus(args.paths or DEFAULT)
-    if not pages:
-        raise SystemExit("no pages found")
-    mb = sum(len(d) for _, d in pages) * args.repeat / 2**20
-    n = len(pages) * args.repeat
-    print(f"corpus: {len(pages)} pages, {mb / args.repeat:.2f} MB, repeated {args.repeat}x")
-    gw = run_govwatch(pages, args.repeat)
-    print(f"govwatch     {n / gw:8.1f} pages/s  {mb / gw:7.2f} MB/s  ({gw:.2f} s)")
-    tr = run_trafilatura(pages, args.repeat)
-    if tr is None:
-        print("trafilatura  not installed (pip install '.[bench]')")
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        WORKERS[sys.argv[2]](sys.argv[3:])
         return
-    print(f"trafilatura  {n / tr:8.1f} pages/s  {mb / tr:7.2f} MB/s  ({tr:.2f} s)")
-    print(f"speed-up     {tr / gw:8.1f}x")
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("paths", nargs="*", type=Path)
+    ap.add_argument("--repeat", type=int, default=10, help="corpus copies of the long run")
+    ap.add_argument("--best", type=int, default=3, help="runs per figure, the fastest kept")
+    ap.add_argument("--profile", action="store_true", help="time per stage, per page kind")
+    ap.add_argument("--memory", action="store_true", help="peak RSS: a 5 MB page, 10,000 pages")
+    ap.add_argument("--no-speed", action="store_true", help="skip the throughput runs")
+    ap.add_argument(
+        "--govwatch",
+        action="append",
+        type=Path,
+        help="the govwatch executable to time (default: this venv's); repeat to compare",
+    )
+    args = ap.parse_args()
+    sources = {str(p): p for p in args.paths} if args.paths else DEFAULT
+    corpora = {name: corpus(path) for name, path in sources.items() if path.exists()}
+    corpora = {name: files for name, files in corpora.items() if files}
+    if not corpora:
+        raise SystemExit("no pages found")
+    if not args.no_speed:
+        govwatch = [str(g) for g in args.govwatch or [GOVWATCH]]
+        for name, files in corpora.items():
+            speed(name, files, args.repeat, args.best, govwatch)
+    if args.profile:
+        profile(corpora, 3)
+    if args.memory:
+        memory([f for files in corpora.values() for f in files])
 
 
 if __name__ == "__main__":
