@@ -308,11 +308,11 @@ _TEXTS = sa.select(
 )
 
 
-def _row_matches(query: Query, row: sa.Row[Any]) -> bool:
+def _row_matches(query: Query, row: Any) -> bool:
     return matches(query, document_text(row.title, row.body, row.meta, _names(row.attachments)))
 
 
-def _hit(query: Query, row: sa.Row[Any]) -> SearchHit:
+def _hit(query: Query, row: Any) -> SearchHit:
     parts = [row.body, row.title, *row.meta.values(), *_names(row.attachments)]
     return SearchHit(
         notice_id=row.notice_id,
