@@ -8,8 +8,10 @@ timed from outside: `govwatch clean --format jsonl`; the floor, selectolax (Lexb
 parsing each page and taking its body text; and trafilatura.extract in its JSON mode with
 metadata (when installed: pip install '.[bench]'). Throughput is marginal: the corpus is
 given once and `--repeat` times, and pages/s is the extra pages over the extra time, so
-interpreter start-up and imports are subtracted. Each figure is the best of `--best` runs;
-the spread of the runs (slowest over fastest) says how noisy the machine was.
+interpreter start-up and imports are subtracted. Time is each process's CPU time (user +
+system; `--clock wall` for wall time), which a load from other processes on the machine
+disturbs far less than wall time. Each figure is the best of `--best` runs, the programs
+taking turns; the spread of the runs (slowest over fastest) says how noisy it was.
 
 --profile: where govwatch's time goes, in this process, per page kind: each stage's own
 time (decode, parse, prune, score, title, metadata, listing search, text walk, JSON).
@@ -75,8 +77,9 @@ def _command(program: str, files: list[str]) -> list[str]:
     return [program, "clean", "--format", "jsonl", *files]
 
 
-def _run(program: str, files: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of one process cleaning `files`."""
+def _run(program: str, files: list[str]) -> tuple[float, float, int]:
+    """Wall time, CPU time (user + system) and peak RSS (KiB) of one process cleaning
+    `files`."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         _command(program, files), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -86,27 +89,39 @@ def _run(program: str, files: list[str]) -> tuple[float, int]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):  # 1: some input could not be read, said per input
         raise SystemExit(f"{program} failed with status {proc.returncode}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def _best(program: str, files: list[str], best: int) -> tuple[float, float]:
-    """Fastest of `best` runs, and the spread (slowest / fastest)."""
-    times = [_run(program, files)[0] for _ in range(best)]
-    return min(times), max(times) / min(times)
+def marginal(
+    programs: list[str], files: list[str], repeat: int, best: int, clock: int
+) -> dict[str, tuple[float, float]]:
+    """Each program's pages/s over the extra pages of a `repeat`-fold corpus, and the
+    spread of its runs (slowest / fastest), by wall (`clock` 0) or CPU time (1). The
+    programs take turns, round after round, so that a load coming and going on a shared
+    machine falls on all of them alike."""
+    times: dict[tuple[str, int], list[float]] = {}
+    for _ in range(best):
+        for program in programs:
+            for copies in (1, repeat):
+                run = _run(program, files * copies)
+                times.setdefault((program, copies), []).append(run[clock])
+    out = {}
+    for program in programs:
+        once, many = times[(program, 1)], times[(program, repeat)]
+        spread = max(max(t) / min(t) for t in (once, many))
+        out[program] = (len(files) * (repeat - 1) / (min(many) - min(once)), spread)
+    return out
 
 
-def marginal(program: str, files: list[str], repeat: int, best: int) -> tuple[float, float]:
-    """Pages/s over the extra pages of a `repeat`-fold corpus, and the runs' worst spread."""
-    once, spread_once = _best(program, files, best)
-    many, spread_many = _best(program, files * repeat, best)
-    return len(files) * (repeat - 1) / (many - once), max(spread_once, spread_many)
-
-
-def speed(name: str, files: list[Path], repeat: int, best: int, govwatch: list[str]) -> None:
+def speed(
+    name: str, files: list[Path], repeat: int, best: int, govwatch: list[str], clock: str
+) -> None:
     """Throughput of each govwatch executable given, the floor and trafilatura."""
     names = [str(f) for f in files]
     mb = sum(f.stat().st_size for f in files) / 2**20
-    print(f"\n{name}: {len(files)} pages, {mb:.2f} MB; ×1 and ×{repeat}, best of {best}")
+    print(
+        f"\n{name}: {len(files)} pages, {mb:.2f} MB; ×1 and ×{repeat}, best of {best}, {clock} time"
+    )
     programs = [*govwatch, "floor"]
     try:
         import trafilatura  # noqa: F401
@@ -117,8 +132,8 @@ def speed(name: str, files: list[Path], repeat: int, best: int, govwatch: list[s
     several = len(govwatch) > 1
     labels = {g: f"govwatch{i if several else ''}" for i, g in enumerate(govwatch)}
     rates: dict[str, float] = {}
-    for program in programs:
-        rate, spread = marginal(program, names, repeat, best)
+    which = 0 if clock == "wall" else 1
+    for program, (rate, spread) in marginal(programs, names, repeat, best, which).items():
         rates[program] = rate
         print(
             f"  {labels.get(program, program):12} {rate:8.1f} pages/s"
@@ -167,7 +182,8 @@ STAGES = (
     ("title", "govwatch.parsers.detail", ("find_title",)),
     ("metadata", "govwatch.parsers.detail", ("_text_around", "pairs_in_cells", "meta_tag")),
     ("metadata", "govwatch.parsers.detail", ("clean_body", "attachments_in")),
-    ("listing search", "govwatch.parsers.generic", ("find_listing", "has_pager")),
+    ("listing search", "govwatch.parsers.listing", ("ListingSearch.find",)),
+    ("listing search", "govwatch.parsers.generic", ("has_pager",)),
     ("listing search", "govwatch.parsers.generic", ("next_page_links", "links_base")),
     ("listing search", "govwatch.parsers.generic", ("is_listing", "quiet", "column_page")),
     ("listing search", "govwatch.parsers.generic", ("covers", "rows_of_text")),
@@ -197,9 +213,13 @@ def profile(corpora: dict[str, list[Path]], repeat: int) -> None:
     stages = _Stages()
     for stage, module_name, names in STAGES:
         module = importlib.import_module(module_name)
-        for attr in names:
-            if hasattr(module, attr):
-                setattr(module, attr, stages.wrap(stage, getattr(module, attr)))
+        for name in names:
+            owner: Any = module
+            *classes, attr = name.split(".")
+            for cls in classes:
+                owner = getattr(owner, cls)
+            if hasattr(owner, attr):
+                setattr(owner, attr, stages.wrap(stage, getattr(owner, attr)))
     clean = stages.wrap("other", clean_bytes)
     to_json = stages.wrap("JSON", lambda page: json.dumps(page.to_json(), ensure_ascii=False))
     by_kind: dict[str, dict[str, float]] = {}
@@ -256,7 +276,7 @@ def memory(files: list[Path]) -> None:
             ("1,000 pages", (small * (1000 // len(small) + 1))[:1000]),
             ("10,000 pages", (small * (10000 // len(small) + 1))[:10000]),
         ):
-            elapsed, rss = _run(GOVWATCH, batch)
+            elapsed, _, rss = _run(GOVWATCH, batch)
             print(f"  {label:14} {rss / 1024:7.1f} MiB  ({elapsed:.1f} s)")
 
 
@@ -272,6 +292,12 @@ def main() -> None:
     ap.add_argument("--memory", action="store_true", help="peak RSS: a 5 MB page, 10,000 pages")
     ap.add_argument("--no-speed", action="store_true", help="skip the throughput runs")
     ap.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="time the processes by their CPU time (default: steadier on a shared machine)",
+    )
+    ap.add_argument(
         "--govwatch",
         action="append",
         type=Path,
@@ -286,7 +312,7 @@ def main() -> None:
     if not args.no_speed:
         govwatch = [str(g) for g in args.govwatch or [GOVWATCH]]
         for name, files in corpora.items():
-            speed(name, files, args.repeat, args.best, govwatch)
+            speed(name, files, args.repeat, args.best, govwatch, args.clock)
     if args.profile:
         profile(corpora, 3)
     if args.memory:

@@ -177,9 +177,12 @@ def _with_parts(node: LexborNode, scores: dict[int, float]) -> LexborNode:
 def find_content(tree: LexborHTMLParser, rules: Rules) -> tuple[LexborNode | None, bool]:
     """The body element, and whether it was found by scoring rather than by selector
     (a scored pick is tightened once the page is known to be a notice)."""
-    containers = (*registry.family_containers(), *SHARED_CONTAINERS)
-    for selector in (*rules.content, f"#{MARKED_ID}", *containers):
-        nodes = tree.css(selector)
+    chain = (*rules.content, f"#{MARKED_ID}", *registry.family_containers(), *SHARED_CONTAINERS)
+    # One pass of Lexbor's selector engine finds the elements of every selector; each
+    # selector then takes its own, in document order, as a query of its own would.
+    found = tree.css(", ".join(chain))
+    for selector in chain if found else ():
+        nodes = [n for n in found if n.css_matches(selector)]
         if not nodes:
             continue
         node = max(nodes, key=lambda n: len(compact(n.text(deep=True, separator=""))))

@@ -24,7 +24,7 @@ from govwatch.parsers.classify import (
 from govwatch.parsers.content import find_content, mark_content, text_len, tighten
 from govwatch.parsers.detail import extract_detail
 from govwatch.parsers.html import parse_html
-from govwatch.parsers.listing import find_listing, links_base
+from govwatch.parsers.listing import ListingSearch, links_base
 from govwatch.parsers.pagers import has_pager, next_page_links
 from govwatch.parsers.records import Expect, ListingItem, Page
 from govwatch.parsers.registry import register
@@ -42,8 +42,9 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
         for node in tree.css(selector):
             node.decompose()
     base = links_base(tree, url)
+    lists = ListingSearch(tree, base)
     if expect == "listing":
-        listing = find_listing(tree, base, 1, expected=True)
+        listing = lists.find(1, expected=True)
         return _listing_page(tree, html, url, base, parser, listing.items if listing else ())
     content, scored = find_content(tree, rules)
     # Content with little running text, or many links, may be a list; wordy content
@@ -51,17 +52,17 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
     total, links = text_len(content) if content is not None else (0, 0)
     if expect is None and (total - links < _SURE_DETAIL_CHARS or links > total * 0.3):
         pager = has_pager(tree, html)
-        listing = find_listing(tree, base, 1, paged=pager)
+        listing = lists.find(1, paged=pager)
         # Without a pager a list needs five dated rows, or a page that is nothing else.
         if listing is not None and not pager and short(listing):
             is_quiet = quiet(content) and column_page(tree, listing)
-            listing = listing if is_quiet else find_listing(tree, base, LISTING_ROWS)
+            listing = listing if is_quiet else lists.find(LISTING_ROWS)
         if listing is not None and is_listing(tree, content, listing):
             return _listing_page(tree, html, url, base, parser, listing.items)
     elif expect is None and content is not None and rows_of_text(content):
         # Rows with a summary each make a list as wordy as a notice.
         pager = has_pager(tree, html)
-        listing = find_listing(tree, base, 1 if pager else LISTING_ROWS, paged=pager)
+        listing = lists.find(1 if pager else LISTING_ROWS, paged=pager)
         if listing is not None and covers(listing.container, content, total):
             return _listing_page(tree, html, url, base, parser, listing.items)
     if scored and content is not None:

@@ -28,6 +28,7 @@ from govwatch.parsers.text import (
     compact,
     date_count,
     find_date,
+    has_compact_date,
     has_date,
     may_hold_partial_date,
     with_year,
@@ -183,7 +184,7 @@ def _under(base: str | None, rows: list[Row]) -> float:
     return sum(urljoin(base, r.href).startswith(folder) for r in rows) / len(rows)
 
 
-def _columnclass_and_id(tree: LexborHTMLParser) -> set[str]:
+def _column_names(tree: LexborHTMLParser) -> set[str]:
     """What the page calls its column: the parts of its <title>, its ColumnName <meta>."""
     head = tree.css_first("title")
     parts = _TITLE_PARTS.split(head.text()) if head is not None else []
@@ -213,30 +214,27 @@ _FURNITURE_NAMES = re.compile(
 _UNDATED_TITLE_CHARS = 8
 
 
-def _undated(root: LexborNode, base: str | None, names: set[str]) -> Listing | None:
+def _furniture(container: LexborNode) -> bool:
+    node: LexborNode | None = container
+    while node is not None and node.tag != "body":
+        if _FURNITURE_NAMES.search(class_and_id(node)) or node.tag in ("nav", "header", "footer"):
+            return True
+        node = node.parent
+    return False
+
+
+def _undated(search: ListingSearch) -> Listing | None:
     """A column that prints no dates: the list whose rows each hold one sentence-long link
     (nav menus and link boxes hold short names), away from the page's furniture."""
+    base, names = search.base, search.names()
     best: tuple[float, LexborNode, list[Row]] | None = None
-    for container in root.traverse():
-        if container.tag not in _CONTAINER_TAGS:
-            continue
-        rows = [r for r in _children(container) if 0 < len(r.css("a[href]")) <= _ROW_LINKS]
+    for container, children in search.lists():
+        rows = [r for r in children if 0 < search.links(r) <= _ROW_LINKS]
         if len(rows) < 2:
             continue
-        read = [row for row in (read_row(r) for r in rows) if row is not None]
+        read = [row for row in map(search.read, rows) if row is not None]
         long = [row for row in read if len(row.title) >= _UNDATED_TITLE_CHARS]
-        if len(long) < 2 or len(long) * 3 < len(rows) * 2:
-            continue
-        node: LexborNode | None = container
-        while node is not None and node.tag != "body":
-            if _FURNITURE_NAMES.search(class_and_id(node)) or node.tag in (
-                "nav",
-                "header",
-                "footer",
-            ):
-                break
-            node = node.parent
-        if node is not None and node.tag != "body":
+        if len(long) < 2 or len(long) * 3 < len(rows) * 2 or _furniture(container):
             continue
         chars = sum(len(row.title) for row in long)
         score = chars * _weight(container, long, base, names)
@@ -295,43 +293,107 @@ def _dated_by_column(container: LexborNode, rows: list[Row]) -> list[Row]:
 def _may_be_row(text: str) -> bool:
     """A cheap test: the text shows a date, and no more dates than a row has (a block of
     dated links is a box, not a row)."""
-    dates = date_count(text)
+    dates = date_count(text, enough=_ROW_DATES + 1)
     if dates:
         return dates <= _ROW_DATES
-    return has_date(text) or may_hold_partial_date(text)
+    # No separated date: has_date comes down to a compact one.
+    return has_compact_date(text) or may_hold_partial_date(text)
 
 
-def find_listing(
-    tree: LexborHTMLParser,
-    base: str | None,
-    min_items: int = _MIN_ITEMS,
-    *,
-    expected: bool = False,
-    paged: bool = False,
+class ListingSearch:
+    """The lists of one page. A page may be searched twice (for a short list, then for one
+    of five rows): the containers and their rows, each row's links, reading and date test
+    are found once and serve both."""
+
+    def __init__(self, tree: LexborHTMLParser, base: str | None) -> None:
+        self.tree = tree
+        self.base = base
+        self._lists: list[tuple[LexborNode, list[LexborNode]]] | None = None
+        self._rows: dict[int, Row | None] = {}
+        self._links: dict[int, int] = {}
+        self._has_link: dict[int, bool] = {}
+        self._may_be_row: dict[int, bool] = {}
+        self._names: set[str] | None = None
+        self._years: _Years | None = None
+
+    def lists(self) -> list[tuple[LexborNode, list[LexborNode]]]:
+        """Every container with row children, in document order, with those rows."""
+        if self._lists is None:
+            root = self.tree.body
+            self._lists = []
+            for node in root.traverse() if root is not None else ():
+                if node.tag in _CONTAINER_TAGS:
+                    rows = _children(node)
+                    if rows:
+                        self._lists.append((node, rows))
+        return self._lists
+
+    def has_link(self, node: LexborNode) -> bool:
+        key = node.mem_id
+        known = self._has_link.get(key)
+        if known is None:
+            known = self._has_link[key] = node.css_first("a[href]") is not None
+        return known
+
+    def links(self, node: LexborNode) -> int:
+        """How many links a row holds."""
+        key = node.mem_id
+        known = self._links.get(key)
+        if known is None:
+            known = self._links[key] = len(node.css("a[href]"))
+        return known
+
+    def read(self, node: LexborNode) -> Row | None:
+        key = node.mem_id
+        if key not in self._rows:
+            self._rows[key] = read_row(node)
+        return self._rows[key]
+
+    def may_be_row(self, node: LexborNode) -> bool:
+        key = node.mem_id
+        known = self._may_be_row.get(key)
+        if known is None:
+            known = self._may_be_row[key] = _may_be_row(node.text(deep=True))
+        return known
+
+    def names(self) -> set[str]:
+        if self._names is None:
+            self._names = _column_names(self.tree)
+        return self._names
+
+    def years(self, root: LexborNode) -> _Years:
+        if self._years is None:
+            self._years = _Years(root)
+        return self._years
+
+    def find(
+        self, min_items: int = _MIN_ITEMS, *, expected: bool = False, paged: bool = False
+    ) -> Listing | None:
+        """The page's list of notices, or None when no container holds `min_items` dated
+        rows (fewer are enough on a page with a pager: the last page of a column). Rows
+        dated without a year count when the year is known, or when the page is known to be
+        a column: `expected` to be a listing, or `paged`. An expected listing with no
+        dated rows at all is read as an undated list."""
+        root = self.tree.body
+        if root is None:
+            return None
+        return _find(self, root, min_items, expected, paged)
+
+
+def _find(
+    search: ListingSearch, root: LexborNode, min_items: int, expected: bool, paged: bool
 ) -> Listing | None:
-    """The page's list of notices, or None when no container holds `min_items` dated rows
-    (fewer are enough on a page with a pager: the last page of a column). Rows dated
-    without a year count when the year is known, or when the page is known to be a
-    column: `expected` to be a listing, or `paged`. An expected listing with no dated
-    rows at all is read as an undated list."""
     candidates: list[tuple[int, LexborNode, list[Row]]] = []
-    root = tree.body
-    if root is None:
-        return None
-    years = _Years(root)
-    names = _columnclass_and_id(tree)
+    base, names, years = search.base, search.names(), search.years(root)
     column = expected or paged
-    for container in root.traverse():
-        if container.tag not in _CONTAINER_TAGS:
+    for container, children in search.lists():
+        if len(children) < min_items:
             continue
-        rows = _children(container)
+        # Cheap filter before reading items: enough rows must show a link and a date.
+        rows = [r for r in children if search.may_be_row(r) and search.has_link(r)]
         if len(rows) < min_items:
             continue
-        # Cheap filter before reading items: enough rows must show a date and a link.
-        rows = [r for r in rows if _may_be_row(r.text(deep=True)) and r.css_first("a[href]")]
-        if len(rows) < min_items:
-            continue
-        read = [row for row in (read_row(r) for r in rows) if row is not None]
+        read = [row for row in map(search.read, rows) if row is not None]
         if container.tag in ("table", "tbody"):
             read = _dated_by_column(container, read)
         dated = sum(
@@ -342,7 +404,7 @@ def find_listing(
         if dated >= min_items:
             candidates.append((dated, container, read))
     if not candidates:
-        return _undated(root, base, names) if expected else None
+        return _undated(search) if expected else None
     # Sections of one list (several <ul> of five under one parent) count together, so
     # they outweigh a longer sidebar list.
     groups: dict[tuple[int, tuple[str | None, str]], int] = {}
@@ -359,7 +421,7 @@ def find_listing(
     _, container, read = max(candidates, key=score)
     if expected and aside_box(container):
         # The only dated list is a box beside the column: the column may print no dates.
-        undated = _undated(root, base, names)
+        undated = _undated(search)
         if undated is not None and len(undated.items) >= 3 and not aside_box(undated.container):
             return undated
     merged = [(row, container) for row in read]
@@ -374,7 +436,7 @@ def find_listing(
             if sibling.mem_id in known:
                 merged.extend((row, sibling) for row in known[sibling.mem_id])
                 continue
-            more = [row for row in (read_row(r) for r in _children(sibling)) if row]
+            more = [row for row in map(search.read, _children(sibling)) if row]
             if more and sum(1 for row in more if row.date or row.month_day) * 2 >= len(more):
                 merged.extend((row, sibling) for row in more)
     resolved = (

@@ -109,10 +109,14 @@ def is_chrome(line: str) -> bool:
 
 # --- dates ----------------------------------------------------------------
 
+# A year not preceded by a digit. The look-behind follows the century rather than leading
+# the pattern (the same test: the character before the year), so that the regex engine
+# skips ahead to the next 1 or 2 instead of trying every position of a long text.
+_YEAR_START = r"(?:19|20)(?<!\d..)\d{2}"
 _DATE = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})(?!\d)\s*日?"
+    rf"({_YEAR_START})\s*(?:[-/.年])\s*(\d{{1,2}})\s*(?:[-/.月])\s*(\d{{1,2}})(?!\d)\s*日?"
 )
-_DATE_COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
+_DATE_COMPACT = re.compile(rf"({_YEAR_START})(\d{{2}})(\d{{2}})(?!\d)")
 
 
 def find_date(text: str) -> str | None:
@@ -125,8 +129,16 @@ def find_date(text: str) -> str | None:
     return None
 
 
-def date_count(text: str) -> int:
-    return len(_DATE.findall(text))
+def date_count(text: str, enough: int | None = None) -> int:
+    """How many dates `text` shows; counting stops at `enough`."""
+    if enough is None:
+        return len(_DATE.findall(text))
+    count = 0
+    for _ in _DATE.finditer(text):
+        count += 1
+        if count >= enough:
+            break
+    return count
 
 
 def without_dates(text: str) -> str:
@@ -138,11 +150,20 @@ def has_date(text: str) -> bool:
     return bool(_DATE.search(text) or _DATE_COMPACT.search(text))
 
 
+def has_compact_date(text: str) -> bool:
+    """A date written without separators (20261120)."""
+    return bool(_DATE_COMPACT.search(text))
+
+
 # A list row's date printed without its year (11-20, 06/02, 6月2日): zero-padded when
 # written with a separator, so that 1.5 or 3-4 in a cell is no date.
 _MONTH_DAY = re.compile(r"(\d{2})\s*[-/.]\s*(\d{2})|(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _MONTH_DAY_WHOLE = re.compile(rf"^[\[【(（]?\s*(?:{_MONTH_DAY.pattern})\s*[\]】)）]?$")
-_MONTH_DAY_NEAR = re.compile(rf"(?<![\d\-/.])(?:{_MONTH_DAY.pattern})(?![\d\-/.])")
+# The same, not glued to other digits or separators; the look-behind follows the first
+# digit (the same test) so that the regex engine skips ahead from digit to digit.
+_MONTH_DAY_NEAR = re.compile(
+    r"\d(?<![\d\-/.]\d)(?:\d\s*[-/.]\s*\d{2}|\d?\s*月\s*\d{1,2}\s*日)(?![\d\-/.])"
+)
 
 
 _YEAR_MONTH = re.compile(r"^((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*月?$")

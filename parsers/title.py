@@ -22,17 +22,17 @@ from govwatch.parsers.text import compact, squash
 
 
 def _common_len(a: str, b: str) -> int:
-    """Length of the longest common substring (titles are short: quadratic is fine)."""
-    best = 0
-    prev = [0] * (len(b) + 1)
-    for ch in a:
-        cur = [0] * (len(b) + 1)
-        for j, other in enumerate(b, 1):
-            if ch == other:
-                cur[j] = prev[j - 1] + 1
-                best = max(best, cur[j])
-        prev = cur
-    return best
+    """Length of the longest common substring: the longest length whose substrings of `a`
+    and `b` meet, found by halving (a common substring of n characters holds one of n-1)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        n = (lo + hi + 1) // 2
+        seen = {b[i : i + n] for i in range(len(b) - n + 1)}
+        if any(a[i : i + n] in seen for i in range(len(a) - n + 1)):
+            lo = n
+        else:
+            hi = n - 1
+    return lo
 
 
 def find_title(tree: LexborHTMLParser, rules: Rules, content: LexborNode | None) -> str:
