@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from govwatch.demo.mirror.build import Mirror, bench_mirror, demo_mirror
+from govwatch.errors import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,11 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds-out", type=Path, help="write one seed TOML per site here")
     ap.add_argument("--seconds", type=float, help="stop after this long (default: never)")
     args = ap.parse_args(argv)
-    mirror: Mirror = (
-        bench_mirror(args.hosts, args.notices, args.seed_texts)
-        if args.bench
-        else demo_mirror(args.seed_texts)
-    )
+    try:
+        mirror: Mirror = (
+            bench_mirror(args.hosts, args.notices, args.seed_texts)
+            if args.bench
+            else demo_mirror(args.seed_texts)
+        )
+    except ConfigError as exc:
+        ap.error(str(exc))
     with mirror:
         for site in mirror.sites:
             print(f"{site.name}\t{site.flow.name}\t{len(site.notices)}\t{site.entry_url}")
