@@ -16,7 +16,10 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from govwatch.store.rows import VersionRow
 
 __all__ = [
     "BodyDiff",
@@ -172,6 +175,23 @@ def to_json(d: BodyDiff) -> list[dict[str, object]]:
             item["segments"] = [{"op": s.op, "text": s.text} for s in p.segments]
         out.append(item)
     return out
+
+
+def versions_json(old: VersionRow, new: VersionRow) -> dict[str, object]:
+    """What changed from `old` to `new` as JSON (`govwatch diff --format json`, the API):
+    the numbers, the title (None when the same), each metadata key that changed, the body's
+    paragraphs."""
+    return {
+        "from": old.number,
+        "to": new.number,
+        "title": {"old": old.title, "new": new.title} if old.title != new.title else None,
+        "meta": {
+            k: {"old": old.meta.get(k), "new": new.meta.get(k)}
+            for k in sorted(set(old.meta) | set(new.meta))
+            if old.meta.get(k) != new.meta.get(k)
+        },
+        "body": to_json(diff_bodies(old.body, new.body)),
+    }
 
 
 def to_html(d: BodyDiff) -> str:

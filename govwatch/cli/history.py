@@ -126,7 +126,7 @@ def history(url: str, db: str | None, fmt: str) -> None:
 @format_option("text", "json", "html", default="text")
 def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) -> None:
     """What changed between two versions of a notice."""
-    from govwatch.store.diff import diff_bodies, to_html, to_json, to_unified
+    from govwatch.store.diff import diff_bodies, to_html, to_unified, versions_json
 
     store = open_store(db, create=False)
     try:
@@ -143,24 +143,7 @@ def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) 
         store.close()
     body = diff_bodies(old.body, new.body)
     if fmt == "json":
-        click.echo(
-            dump(
-                {
-                    "url": url,
-                    "from": old_no,
-                    "to": new_no,
-                    "title": {"old": old.title, "new": new.title}
-                    if old.title != new.title
-                    else None,
-                    "meta": {
-                        k: {"old": old.meta.get(k), "new": new.meta.get(k)}
-                        for k in sorted(set(old.meta) | set(new.meta))
-                        if old.meta.get(k) != new.meta.get(k)
-                    },
-                    "body": to_json(body),
-                }
-            )
-        )
+        click.echo(dump({"url": url, **versions_json(old, new)}))
     elif fmt == "html":
         click.echo(to_html(body))
     else:

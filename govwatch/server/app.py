@@ -42,6 +42,7 @@ from govwatch.feeds.push import Notifier
 from govwatch.feeds.render import FeedBuilder, opml
 from govwatch.feeds.topics import Topic, search_topic
 from govwatch.server import pages
+from govwatch.server.api import api_routes
 from govwatch.server.metrics import Metrics
 from govwatch.server.push import PushDeliveries, PushLoop, push_health
 from govwatch.server.scheduler import CrawlScheduler
@@ -374,6 +375,7 @@ def create_app(
             Route("/notices/{notice_id:int}", views.notice),
             Route("/notices/{notice_id:int}/diff", views.diff),
             search_route(store, views.render, views.page),
+            api_routes(store, base_url),
             Route("/healthz", views.healthz),
             Route("/metrics", views.metrics_text),
             Mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static"),
