@@ -12,8 +12,11 @@ backend's own index `search_fts`:
 - PostgreSQL: `search_fts(doc_id, tokens tsvector)` with a GIN index, the tokens taken as
   lexemes as they are (array_to_tsvector), queried with a tsquery of the same terms.
 
-Attachment text (once attachments are read) joins a version's text through the `extra`
-argument of `index_version`, which its writer calls again when it has the text.
+Attachment text, once the store keeps it, joins a version's text in three places that
+must agree: `index_version`'s `extra` (its writer calls it again when it has the text),
+`rebuild` (which passes none yet) and the exact check of a search (`_row_matches`, which
+reads the version's record only): all three read the same texts, or a notice found by
+its attachment would be dropped by the check.
 """
 
 from __future__ import annotations

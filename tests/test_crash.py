@@ -36,7 +36,7 @@ from govwatch.demo.mirror import Mirror, MirrorSite, load_seed_texts, populate
 from govwatch.settings import Settings
 from govwatch.store import Store, database
 from govwatch.store.hashing import content_hash
-from govwatch.store.schema import events, notices, versions
+from govwatch.store.schema import events, notices, search_docs, versions
 from tests.faults import FaultServer
 from tests.pg import fresh_database
 from tests.stored import known_urls
@@ -130,6 +130,14 @@ def inconsistencies(url: str) -> list[str]:
                 conn.execute(sa.select(versions)).all(),
                 conn.execute(sa.select(events).order_by(events.c.id)).all(),
             )
+            # The search index is written in each version's transaction: never one without
+            # the other.
+            keys = sa.select(versions.c.notice_id, versions.c.number)
+            stored = {(n, v) for n, v in conn.execute(keys)}
+            docs = sa.select(search_docs.c.notice_id, search_docs.c.number)
+            indexed = {(n, v) for n, v in conn.execute(docs)}
+            problems += [f"version {n}/{v} not in the search index" for n, v in stored - indexed]
+            problems += [f"search document of no version {n}/{v}" for n, v in indexed - stored]
             return problems
     finally:
         engine.dispose()
