@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from govwatch.store.core import StoreCore
+from govwatch.store.core import StoreCore, from_row
 from govwatch.store.filters import NoticeFilter
+from govwatch.store.reads import EVENTS
 from govwatch.store.rows import EventKind
 from govwatch.store.schema import events, notices, search_docs, sites, versions
 
@@ -123,7 +124,7 @@ def list_notices(
 
 
 def _listing(row: Any) -> NoticeListing:
-    return NoticeListing(**{**row._asdict(), "meta": dict(row.meta)})
+    return from_row(NoticeListing, row, meta=dict(row.meta))
 
 
 def list_events(
@@ -137,35 +138,7 @@ def list_events(
 ) -> list[ListedEvent]:
     """Events at or after `since` with ids above `after_id`, oldest first (a program reads
     on from where it stopped); the title is the one of the event's version."""
-    stmt = (
-        sa.select(
-            events.c.id,
-            events.c.notice_id,
-            events.c.kind,
-            events.c.at,
-            events.c.version,
-            events.c.changed_fields,
-            events.c.baseline,
-            notices.c.url,
-            notices.c.site_id,
-            sites.c.name.label("site_name"),
-            sa.func.coalesce(versions.c.title, notices.c.title).label("title"),
-        )
-        .select_from(
-            events.join(notices, notices.c.id == events.c.notice_id)
-            .join(sites, sites.c.id == notices.c.site_id)
-            .outerjoin(
-                versions,
-                sa.and_(
-                    versions.c.notice_id == events.c.notice_id,
-                    versions.c.number == events.c.version,
-                ),
-            )
-        )
-        .where(events.c.id > after_id)
-        .order_by(events.c.id)
-        .limit(limit)
-    )
+    stmt = EVENTS.where(events.c.id > after_id).order_by(events.c.id).limit(limit)
     if since is not None:
         stmt = stmt.where(events.c.at >= since)
     if sites_wanted:
@@ -174,7 +147,7 @@ def list_events(
         stmt = stmt.where(events.c.kind.in_(kinds))
     return store._read(
         lambda conn: [
-            ListedEvent(**{**row._asdict(), "changed_fields": tuple(row.changed_fields)})
+            from_row(ListedEvent, row, changed_fields=tuple(row.changed_fields))
             for row in conn.execute(stmt)
         ]
     )
@@ -216,9 +189,6 @@ def site_overviews(store: StoreCore) -> list[SiteOverview]:
     )
 
     def work(conn: Connection) -> list[SiteOverview]:
-        return [
-            SiteOverview(**{**row._asdict(), "topics": tuple(row.topics)})
-            for row in conn.execute(stmt)
-        ]
+        return [from_row(SiteOverview, row, topics=tuple(row.topics)) for row in conn.execute(stmt)]
 
     return store._read(work)

@@ -23,6 +23,29 @@ from govwatch.store.schema import events, fetch_errors, notices, sites, versions
 from govwatch.store.search import matching_versions
 from govwatch.store.search_text import Query
 
+EVENTS = sa.select(
+    events.c.id,
+    events.c.notice_id,
+    events.c.kind,
+    events.c.at,
+    events.c.version,
+    events.c.changed_fields,
+    events.c.baseline,
+    notices.c.url,
+    notices.c.site_id,
+    sa.func.coalesce(versions.c.title, notices.c.title).label("title"),
+    sites.c.name.label("site_name"),
+).select_from(
+    events.join(notices, events.c.notice_id == notices.c.id)
+    .join(sites, sites.c.id == notices.c.site_id)
+    .outerjoin(
+        versions,
+        sa.and_(versions.c.notice_id == events.c.notice_id, versions.c.number == events.c.version),
+    )
+)
+"""Events with their notice, site and the title of their version (an event without one,
+a removal before the first fetch, has the notice's)."""
+
 
 class Reads(StoreCore):
     """What people and feeds read: sites, failed fetches, notices, versions, events."""
@@ -61,33 +84,7 @@ class Reads(StoreCore):
         limit: int = 1000,
     ) -> list[EventRow]:
         """Events newest first; `since` is inclusive. The title is the one of that version."""
-        stmt = (
-            sa.select(
-                events.c.notice_id,
-                events.c.kind,
-                events.c.at,
-                events.c.version,
-                events.c.changed_fields,
-                events.c.baseline,
-                notices.c.url,
-                notices.c.site_id,
-                sa.func.coalesce(versions.c.title, notices.c.title).label("title"),
-                sites.c.name.label("site_name"),
-            )
-            .select_from(
-                events.join(notices, events.c.notice_id == notices.c.id)
-                .join(sites, sites.c.id == notices.c.site_id)
-                .outerjoin(
-                    versions,
-                    sa.and_(
-                        versions.c.notice_id == events.c.notice_id,
-                        versions.c.number == events.c.version,
-                    ),
-                )
-            )
-            .order_by(events.c.at.desc(), events.c.id.desc())
-            .limit(limit)
-        )
+        stmt = EVENTS.order_by(events.c.at.desc(), events.c.id.desc()).limit(limit)
         if site is not None:
             stmt = stmt.where(notices.c.site_id == site)
         if kind is not None:
