@@ -13,7 +13,7 @@ system; `--clock wall` for wall time), which a load from other processes on the 
 disturbs far less than wall time. Each figure is the best of `--best` runs, the programs
 taking turns; the spread of the runs (slowest over fastest) says how noisy it was.
 
---profile: where govwatch's time goes, in this process, per page kind: each stage's own
+--profile: where govwatch's CPU time goes, in this process, per page kind: each stage's own
 time (decode, parse, prune, score, title, metadata, listing search, text walk, JSON).
 --memory: peak RSS of `govwatch clean` for one 5 MB page, and for batches of 1,000 and
 10,000 pages in one process (flat: no growth per page).
@@ -160,11 +160,11 @@ class _Stages:
     def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
             self.stack.append(0.0)
-            start = time.perf_counter()
+            start = time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                elapsed = time.perf_counter() - start
+                elapsed = time.process_time() - start
                 inner = self.stack.pop()
                 self.own[stage] = self.own.get(stage, 0.0) + elapsed - inner
                 if self.stack:
@@ -178,18 +178,18 @@ STAGES = (
     ("decode", "govwatch.parsers.clean", ("decode_html",)),
     ("parse", "govwatch.parsers.html", ("LexborHTMLParser",)),
     ("prune", "govwatch.parsers.generic", ("parse_html", "mark_content")),
-    ("score", "govwatch.parsers.generic", ("find_content", "tighten", "text_len")),
+    ("score", "govwatch.parsers.generic", ("find_content", "tighten")),
+    ("score", "govwatch.parsers.generic", ("Measures.text_len",)),
     ("title", "govwatch.parsers.detail", ("find_title",)),
     ("metadata", "govwatch.parsers.detail", ("_text_around", "pairs_in_cells", "meta_tag")),
+    ("metadata", "govwatch.parsers.detail", ("squash_parts",)),
     ("metadata", "govwatch.parsers.detail", ("clean_body", "attachments_in")),
     ("listing search", "govwatch.parsers.listing", ("ListingSearch.find",)),
     ("listing search", "govwatch.parsers.generic", ("has_pager",)),
     ("listing search", "govwatch.parsers.generic", ("next_page_links", "links_base")),
     ("listing search", "govwatch.parsers.generic", ("is_listing", "quiet", "column_page")),
     ("listing search", "govwatch.parsers.generic", ("covers", "rows_of_text")),
-    ("text walk", "govwatch.parsers.detail", ("walk_lines",)),
     ("text walk", "govwatch.parsers.content", ("walk_lines",)),
-    ("text walk", "govwatch.parsers.classify", ("walk_lines",)),
 )
 ORDER = (
     "decode",

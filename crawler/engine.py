@@ -212,8 +212,13 @@ class _SiteCrawl:
         render = self.seed.render if listing else self.seed.render_notices
         return await self.pages.read(url, headers, render=render)
 
-    def _reclean(self, url: str, raw: bytes, content_type: str | None) -> Page:
-        return reclean(raw, content_type, url, self.seed.parser, self.seed.encoding)
+    def _reclean(self, fetched: Response, page: Page, raw: bytes, content_type: str | None) -> Page:
+        """A stored raw page as this parser reads it. When the stored bytes are the ones
+        just fetched (the site did not change, our cleaning did), that is the page just
+        cleaned: the same bytes are not decoded and cleaned twice."""
+        if raw == fetched.content and content_type == fetched.content_type:
+            return page
+        return reclean(raw, content_type, fetched.url, self.seed.parser, self.seed.encoding)
 
     async def listings(self) -> list[str]:
         """Walk the listing pages; return URLs of notices new to the store.
@@ -325,7 +330,7 @@ class _SiteCrawl:
             self.run_id,
             parser_version=self.parser_version,
             content_type=resp.content_type,
-            reclean=partial(self._reclean, resp.url),
+            reclean=partial(self._reclean, resp, page),
             baseline=self.baselining and not self._recent(page, url),
         )
         self._save_validators(url, resp)

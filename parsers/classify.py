@@ -10,8 +10,8 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from govwatch.parsers.content import text_len
-from govwatch.parsers.html import is_inside, meta_tag, walk_lines
+from govwatch.parsers.content import Measures
+from govwatch.parsers.html import is_inside, meta_tag
 from govwatch.parsers.listing import Listing, aside_box
 from govwatch.parsers.text import compact, date_count, is_chrome, without_dates
 
@@ -32,18 +32,20 @@ _SUMMARY_ROWS = 3
 _LIST_SHARE = 0.7
 
 
-def _running_chars(node: LexborNode) -> int:
+def _running_chars(node: LexborNode, measures: Measures) -> int:
     """Characters of running text: lines that are no chrome (footers, toolbars), less
     link text and dates (a list's rows are no running text)."""
     lines = sum(
         len(compact(without_dates(line.text)))
-        for line in walk_lines(node)
+        for line in measures.lines(node)
         if not is_chrome(line.text)
     )
-    return max(0, lines - text_len(node)[1])
+    return max(0, lines - measures.text_len(node)[1])
 
 
-def is_listing(tree: LexborHTMLParser, content: LexborNode | None, listing: Listing) -> bool:
+def is_listing(
+    tree: LexborHTMLParser, content: LexborNode | None, listing: Listing, measures: Measures
+) -> bool:
     """A page is a listing when its list is its content, or outweighs any running text on
     a page that shows no notice's marks (a short notice beside a long related list)."""
     if content is None:
@@ -54,7 +56,9 @@ def is_listing(tree: LexborHTMLParser, content: LexborNode | None, listing: List
         or is_inside(content, listing.container)
     ):
         return True
-    return _running_chars(content) < listing.link_chars and not _notice_marks(tree, listing)
+    return _running_chars(content, measures) < listing.link_chars and not _notice_marks(
+        tree, listing
+    )
 
 
 def rows_of_text(content: LexborNode) -> bool:
@@ -77,9 +81,9 @@ def short(listing: Listing) -> bool:
     return sum(1 for item in listing.items if item.date) < LISTING_ROWS
 
 
-def quiet(content: LexborNode | None) -> bool:
+def quiet(content: LexborNode | None, measures: Measures) -> bool:
     """No running text where the page's text concentrates: no notice on this page."""
-    return content is None or _running_chars(content) < _NO_RUNNING_TEXT
+    return content is None or _running_chars(content, measures) < _NO_RUNNING_TEXT
 
 
 def _notice_marks(tree: LexborHTMLParser, listing: Listing) -> bool:

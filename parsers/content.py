@@ -13,7 +13,14 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from govwatch.parsers import registry
-from govwatch.parsers.html import ATTACHMENT_EXT, BLOCK, class_and_id, is_data_table, walk_lines
+from govwatch.parsers.html import (
+    ATTACHMENT_EXT,
+    BLOCK,
+    Line,
+    class_and_id,
+    is_data_table,
+    walk_lines,
+)
 from govwatch.parsers.meta import read_meta_line
 from govwatch.parsers.selectors import (
     MARKED_ID,
@@ -88,6 +95,29 @@ def text_len(node: LexborNode) -> tuple[int, int]:
     total = len(compact(node.text(deep=True, separator="")))
     links = sum(len(a.text(deep=True, separator="", strip=True)) for a in node.css("a"))
     return total, links
+
+
+class Measures:
+    """Lines and text lengths of elements of one page, each measured once: the engine, the
+    classifier and the detail reader look at the same content element."""
+
+    def __init__(self) -> None:
+        self._lines: dict[int, list[Line]] = {}
+        self._lengths: dict[int, tuple[int, int]] = {}
+
+    def lines(self, node: LexborNode) -> list[Line]:
+        key = node.mem_id
+        found = self._lines.get(key)
+        if found is None:
+            found = self._lines[key] = walk_lines(node)
+        return found
+
+    def text_len(self, node: LexborNode) -> tuple[int, int]:
+        key = node.mem_id
+        found = self._lengths.get(key)
+        if found is None:
+            found = self._lengths[key] = text_len(node)
+        return found
 
 
 def score_content(root: LexborNode) -> LexborNode | None:

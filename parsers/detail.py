@@ -5,11 +5,12 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from govwatch.parsers.body import clean_body, same_text
-from govwatch.parsers.html import attachments_in, class_and_id, meta_tag, walk_lines
+from govwatch.parsers.content import Measures
+from govwatch.parsers.html import Line, attachments_in, class_and_id, meta_tag
 from govwatch.parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells
 from govwatch.parsers.records import Page
 from govwatch.parsers.selectors import NEGATIVE_NAMES, Rules
-from govwatch.parsers.text import squash
+from govwatch.parsers.text import squash_parts
 from govwatch.parsers.title import find_title
 
 EMPTY_CELL = "\u2205"
@@ -33,10 +34,15 @@ def _attachment_scope(content: LexborNode) -> list[LexborNode]:
 
 
 def extract_detail(
-    tree: LexborHTMLParser, url: str | None, rules: Rules, parser: str, content: LexborNode | None
+    tree: LexborHTMLParser,
+    url: str | None,
+    rules: Rules,
+    parser: str,
+    content: LexborNode | None,
+    measures: Measures,
 ) -> Page:
     title = find_title(tree, rules, content)
-    inside = _body_lines(content) if content is not None else []
+    inside = _body_lines(measures.lines(content)) if content is not None else []
     meta = MetaBuilder()
     before, after = _text_around(tree, content)
     add_pairs(meta, pairs_in_cells(before))
@@ -65,10 +71,9 @@ def extract_detail(
     )
 
 
-def _body_lines(content: LexborNode) -> list[str]:
+def _body_lines(lines: list[Line]) -> list[str]:
     """The content's lines, less a bare list of file links trailing the text: those are
     attachments, not notice text, unless an "附件" line of the notice introduces them."""
-    lines = walk_lines(content)
     end = len(lines)
     while end and lines[end - 1].file_link:
         end -= 1
@@ -96,9 +101,5 @@ def _text_around(tree: LexborHTMLParser, content: LexborNode | None) -> tuple[li
     inner = content.text(deep=True, separator=sep) if content is not None else ""
     at = whole.find(inner) if inner else -1
     if at < 0:
-        return _tokens(whole), []
-    return _tokens(whole[:at]), _tokens(whole[at + len(inner) :])
-
-
-def _tokens(text: str) -> list[str]:
-    return [squash(part) for part in text.split("\x00") if part and not part.isspace()]
+        return squash_parts(whole), []
+    return squash_parts(whole[:at]), squash_parts(whole[at + len(inner) :])

@@ -21,7 +21,7 @@ from govwatch.parsers.classify import (
     rows_of_text,
     short,
 )
-from govwatch.parsers.content import find_content, mark_content, text_len, tighten
+from govwatch.parsers.content import Measures, find_content, mark_content, tighten
 from govwatch.parsers.detail import extract_detail
 from govwatch.parsers.html import parse_html
 from govwatch.parsers.listing import ListingSearch, links_base
@@ -47,17 +47,18 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
         listing = lists.find(1, expected=True)
         return _listing_page(tree, html, url, base, parser, listing.items if listing else ())
     content, scored = find_content(tree, rules)
+    measures = Measures()
     # Content with little running text, or many links, may be a list; wordy content
     # is a notice unless a dated list makes nearly all of it.
-    total, links = text_len(content) if content is not None else (0, 0)
+    total, links = measures.text_len(content) if content is not None else (0, 0)
     if expect is None and (total - links < _SURE_DETAIL_CHARS or links > total * 0.3):
         pager = has_pager(tree, html)
         listing = lists.find(1, paged=pager)
         # Without a pager a list needs five dated rows, or a page that is nothing else.
         if listing is not None and not pager and short(listing):
-            is_quiet = quiet(content) and column_page(tree, listing)
+            is_quiet = quiet(content, measures) and column_page(tree, listing)
             listing = listing if is_quiet else lists.find(LISTING_ROWS)
-        if listing is not None and is_listing(tree, content, listing):
+        if listing is not None and is_listing(tree, content, listing, measures):
             return _listing_page(tree, html, url, base, parser, listing.items)
     elif expect is None and content is not None and rows_of_text(content):
         # Rows with a summary each make a list as wordy as a notice.
@@ -67,7 +68,7 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
             return _listing_page(tree, html, url, base, parser, listing.items)
     if scored and content is not None:
         content = tighten(content)
-    return extract_detail(tree, url, rules, parser, content)
+    return extract_detail(tree, url, rules, parser, content, measures)
 
 
 def _listing_page(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -175,6 +176,13 @@ def absolute(base: str | None, href: str) -> str:
     href = href.strip()
     if not base:
         return href
+    return join_url(base, href)
+
+
+@lru_cache(maxsize=4096)
+def join_url(base: str, href: str) -> str:
+    """urljoin, remembered: a page's links are resolved again each time a list is weighed
+    (a malformed URL raises each time: exceptions are not kept)."""
     return urljoin(base, href)
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from govwatch.parsers.html import absolute, class_and_id, is_fetchable, meta_tag
+from govwatch.parsers.html import absolute, class_and_id, is_fetchable, join_url, meta_tag
 from govwatch.parsers.records import ListingItem
 from govwatch.parsers.rows import Row, read_row
 from govwatch.parsers.text import (
@@ -180,8 +180,8 @@ def _under(base: str | None, rows: list[Row]) -> float:
     mostly do, a site-wide box's rarely."""
     if not base or not rows:
         return 0.0
-    folder = urljoin(base, ".")
-    return sum(urljoin(base, r.href).startswith(folder) for r in rows) / len(rows)
+    folder = join_url(base, ".")
+    return sum(join_url(base, r.href).startswith(folder) for r in rows) / len(rows)
 
 
 def _column_names(tree: LexborHTMLParser) -> set[str]:

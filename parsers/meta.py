@@ -9,7 +9,9 @@ header lines with several pairs on one line, or in <meta> tags.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import accumulate
 
 from govwatch.parsers.text import compact, find_date, squash
 
@@ -153,6 +155,21 @@ def _takes_value(cell: str) -> bool:
     return label_key(cell) is None and not pairs_from_line(cell)
 
 
+def _labelled(cells: list[str]) -> list[int]:
+    """The indices of the cells holding a label, found by one scan of the cells joined by
+    NULs (no label spans one) rather than a scan per cell."""
+    joined = "\x00".join(cells)
+    if joined.count("\x00") != max(0, len(cells) - 1):
+        return [i for i, cell in enumerate(cells) if _ANY_LABEL.search(cell)]
+    starts = list(accumulate(len(cell) + 1 for cell in cells))  # where cell i + 1 starts
+    found: list[int] = []
+    for m in _ANY_LABEL.finditer(joined):
+        i = bisect_right(starts, m.start())
+        if not found or found[-1] != i:
+            found.append(i)
+    return found
+
+
 def pairs_in_cells(cells: list[str]) -> list[tuple[str, str | None, str]]:
     """Label/value pairs in a run of cells: a label cell takes the next cell as its
     value unless that is a label too; a cell may also hold "label：value" itself, or
@@ -160,11 +177,14 @@ def pairs_in_cells(cells: list[str]) -> list[tuple[str, str | None, str]]:
     Cells of a colon alone (label | ： | value tables) are not cells of their own."""
     cells = [c for c in cells if c.strip(" :：")]
     found: list[tuple[str, str | None, str]] = []
-    i = 0
-    while i < len(cells):
-        if not _ANY_LABEL.search(cells[i]):
-            i += 1
-            continue
+    labelled = _labelled(cells)
+    at = i = 0
+    while True:
+        while at < len(labelled) and labelled[at] < i:
+            at += 1
+        if at == len(labelled):
+            break
+        i = labelled[at]
         hit = label_key(cells[i])
         nxt = cells[i + 1] if i + 1 < len(cells) else None
         if hit:

@@ -86,6 +86,8 @@ def next_page_links(
     lasts: list[str] = []
     for a in tree.css("a[href]"):
         word = compact(a.text(deep=True, separator=""))
+        if word not in _NEXT_WORDS and word not in _LAST_WORDS:
+            continue
         href = a.attributes.get("href") or ""
         if not is_fetchable(href):
             continue
@@ -149,6 +151,9 @@ _JS_QUERY_TEMPLATE = re.compile(
     r"""\s*\+\s*\(?\s*[A-Za-z_$][\w$.]*\s*(?:([+-])\s*(\d)\s*)?\)?\s*(?![+\w])""",
     re.I,
 )
+# What the templates above cannot match without: a quoted extension, a quoted "=" joined.
+_TEMPLATE_ENDS = ("'.htm", '".htm', "'.shtm", '".shtm')
+_QUERY_JOIN = re.compile(r"""=["']\s*\+""")
 _VARIABLES_BEFORE = 4000
 # Names pager scripts give their numbers, compared in lower case.
 _JS_PAGES = (
@@ -221,7 +226,12 @@ def js_next_pages(script: str, base: str | None) -> list[str]:
     calls = list(_CREATE_PAGE.finditer(script)) if "createPageHTML" in script else []
     template = None
     if "+" in script:
-        template = _JS_TEMPLATE.search(script) or _JS_QUERY_TEMPLATE.search(script)
+        # Each template needs a piece a page without one seldom holds: first look for that
+        # (fast), then run the costly search over the whole page.
+        if any(end in script for end in _TEMPLATE_ENDS):
+            template = _JS_TEMPLATE.search(script)
+        if template is None and _QUERY_JOIN.search(script):
+            template = _JS_QUERY_TEMPLATE.search(script)
     if not calls and not template:
         return []
     anchor = calls[0].start() if calls else template.start() if template else 0

@@ -27,6 +27,22 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
+# The same control characters less NUL, which callers use to separate parts of a text.
+_CONTROL_BUT_NUL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
+
+
+def squash_parts(text: str) -> list[str]:
+    """`squash` of each part of `text` between NUL separators that is not blank: one scan
+    of the whole text for control characters rather than one per part."""
+    parts = [part for part in text.split("\x00") if part and not part.isspace()]
+    if _CONTROL_BUT_NUL.search(text):
+        return [squash(part) for part in parts]
+    return [
+        " ".join((_CJK_BREAK.sub("", part) if "\n" in part or "\r" in part else part).split())
+        for part in parts
+    ]
+
+
 def compact(text: str) -> str:
     """Text with every whitespace removed: how labels and short chrome are compared."""
     return "".join(text.split())
