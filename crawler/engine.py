@@ -20,6 +20,7 @@ from functools import partial
 
 import httpx
 
+from govwatch.crawler.attachments import NoticeFiles, make_sandbox
 from govwatch.crawler.fetch import Clients, Response
 from govwatch.crawler.health import Health, assess
 from govwatch.crawler.pages import PageFailure, SiteFetcher
@@ -192,6 +193,17 @@ class _SiteCrawl:
         """Why each listing page failed, for the site's health."""
         self.walk_complete = False
         self.pages = SiteFetcher(client, gates, seed, crawler.settings, stats, renderer)
+        self.files = (
+            NoticeFiles(
+                self.store,
+                self.pages,
+                self.settings,
+                make_sandbox(self.settings),
+                self._record_error,
+            )
+            if seed.attachments
+            else None
+        )
 
     def _record_error(self, url: str, failure: PageFailure) -> None:
         self.stats.errors += 1
@@ -302,7 +314,9 @@ class _SiteCrawl:
             resp = await self._get(url, conditional=True)
             if resp.status == 304:
                 self.stats.not_modified += 1
-                outcome = self.store.mark_checked(self.seed.id, url, self.run_id)
+                # The page is unchanged; a file it links may not be.
+                revised = self.files and await self.files.revise(url, self.run_id)
+                outcome = revised or self.store.mark_checked(self.seed.id, url, self.run_id)
                 self._count(outcome.kind)
                 return
             if resp.status in (404, 410):
@@ -322,6 +336,8 @@ class _SiteCrawl:
         except PageFailure as failure:
             self._record_error(url, failure)
             return
+        if self.files is not None:
+            page = await self.files.attach(url, page)
         outcome = self.store.record_page(
             self.seed.id,
             url,

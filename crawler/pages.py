@@ -8,6 +8,7 @@ firewall's refusal, a stub or a soft 404 is an error everywhere, never a notice.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -131,9 +132,15 @@ class SiteFetcher:
         host = urlsplit(url).hostname or ""
         return host in self.seed.hosts
 
-    async def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
-        """Fetch with politeness and retries; raises PageFailure."""
+    async def get(
+        self, url: str, headers: dict[str, str] | None = None, *, max_bytes: int | None = None
+    ) -> Response:
+        """Fetch with politeness and retries, the body up to `max_bytes` (default: the
+        `max_bytes` setting); raises PageFailure."""
         request = self.request(url)
+        settings = (
+            self.settings if max_bytes is None else replace(self.settings, max_bytes=max_bytes)
+        )
         host = urlsplit(url).hostname or ""
         attempt = 0
         while True:
@@ -145,7 +152,7 @@ class SiteFetcher:
                     resp = await fetch(
                         self.client,
                         request.url,
-                        self.settings,
+                        settings,
                         headers=headers,
                         method=request.method,
                         form=request.form,

@@ -178,6 +178,15 @@ SEED_KEYS = (
         "true",
     ),
     Key(
+        "attachments",
+        "boolean",
+        False,
+        "Fetch the files notices link (附件: PDF, DOC/DOCX, WPS, XLS/XLSX/ET, OFD), keep each "
+        "once and extract its text: a changed file is a revision of its notice. See "
+        "[Attachments](#attachments-govwatch-extract).",
+        "true",
+    ),
+    Key(
         "render_notices",
         "boolean",
         False,
@@ -227,6 +236,7 @@ class Seed:
     baseline_days: int = _DEFAULT["baseline_days"]
     render: bool = _DEFAULT["render"]
     render_notices: bool = _DEFAULT["render_notices"]
+    attachments: bool = _DEFAULT["attachments"]
     proxy: str | None = _DEFAULT["proxy"]
     path: Path | None = None
 
@@ -289,6 +299,7 @@ def load_seed(path: Path) -> Seed:
         baseline_days=r["baseline_days"],
         render=r["render"],
         render_notices=r["render_notices"],
+        attachments=r["attachments"],
         proxy=r["proxy"],
         path=path,
     )

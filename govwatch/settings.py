@@ -26,6 +26,15 @@ class Settings:
     """Seconds a whole response may take."""
     max_bytes: int = 10 * 1024 * 1024
     """Largest response body read; a larger page is an error, not a truncated notice."""
+    attachment_max_bytes: int = 50 * 1024 * 1024
+    """Largest attachment file fetched (a seed with `attachments = true`); a larger one is
+    an error of the crawl, and the notice keeps the file it had."""
+    notice_attachment_bytes: int = 200 * 1024 * 1024
+    """Bytes of attachments fetched for one notice at most, all its files together."""
+    extract_timeout: float = 60.0
+    """Seconds the text extraction of one attachment may take (its status is then timeout)."""
+    extract_memory: int = 1024
+    """Memory cap, in MB, of the process extracting an attachment's text."""
     max_redirects: int = 5
     """Redirects followed before giving up."""
     user_agent: str = USER_AGENT

@@ -46,6 +46,8 @@ CHINA_TZ = timezone(timedelta(hours=8), "CST")
 class Attachment:
     name: str
     url: str
+    sha256: str | None = None
+    """The file's content hash once the crawler fetched it (parsers leave it None)."""
 
 
 @dataclass(frozen=True)

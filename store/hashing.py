@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from govwatch.parsers.records import META_KEYS, Page
+from govwatch.parsers.records import META_KEYS, Attachment, Page
 
 RECORD_KEYS: tuple[str, ...] = ("title", "body", "meta", "attachments")
 
@@ -25,8 +25,34 @@ def cleaned_record(page: Page) -> dict[str, Any]:
         "title": page.title,
         "body": page.body,
         "meta": {key: page.meta[key] for key in META_KEYS if page.meta.get(key)},
-        "attachments": [{"name": a.name, "url": a.url} for a in page.attachments],
+        "attachments": [_attachment(a) for a in page.attachments],
     }
+
+
+def _attachment(attachment: Attachment) -> dict[str, str]:
+    """Name and URL; and the file's sha256 once fetched, so that a changed file is a
+    changed record and the same bytes never are."""
+    entry = {"name": attachment.name, "url": attachment.url}
+    if attachment.sha256:
+        entry["sha256"] = attachment.sha256
+    return entry
+
+
+def only_gained_files(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether `new` is `old` with sha256s added to attachments that had none (files
+    fetched for the first time) and nothing else changed: no change of the notice."""
+    rest = [{k: v for k, v in r.items() if k != "attachments"} for r in (old, new)]
+    before, after = old.get("attachments") or [], new.get("attachments") or []
+    if rest[0] != rest[1] or len(before) != len(after):
+        return False
+    gained = False
+    for was, now in zip(before, after, strict=True):
+        if was.get("sha256") or {k: v for k, v in now.items() if k != "sha256"} != was:
+            if was != now:
+                return False
+        else:
+            gained = gained or bool(now.get("sha256"))
+    return gained
 
 
 def canonical_json(record: dict[str, Any]) -> str:

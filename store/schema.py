@@ -338,3 +338,39 @@ deliveries = sa.Table(
     sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
     sa.Index("ix_deliveries_status_next_at", "status", "next_at"),
 )
+
+# Attachment files (附件), once per content, whatever notices or URLs link them: the bytes
+# as fetched. A version's record names each of its attachments' sha256.
+attachment_files = sa.Table(
+    "attachment_files",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    # By content (parsers/attachments/identify.py), not by name or Content-Type.
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("media_type", sa.Text, nullable=False),
+    # The Content-Type the site sent with it, often wrong, kept for what it says.
+    sa.Column("served_type", sa.Text),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+)
+
+# A file's text, one row per generation of the extractors (their code and libraries): a
+# newer release adds a row and shows it; the notices' versions are untouched.
+attachment_texts = sa.Table(
+    "attachment_texts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("attachment_files.sha256"), nullable=False),
+    sa.Column("generation", sa.Text, nullable=False),
+    sa.Column("extractor", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("extracted_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("sha256", "generation"),
+    sa.CheckConstraint(
+        "status IN ('ok', 'needs_ocr', 'unsupported', 'failed', 'timeout', 'encrypted')",
+        name="status",
+    ),
+)

@@ -11,6 +11,7 @@ names it has, and each part shares the core's engine, clock and retry policy.
 
 from __future__ import annotations
 
+from govwatch.store.attachments import Attachments
 from govwatch.store.core import StoreCore
 from govwatch.store.health import SiteHealth
 from govwatch.store.reads import Reads
@@ -21,5 +22,7 @@ from govwatch.store.search import Search
 from govwatch.store.writes import NoticeWrites
 
 
-class Store(Runs, NoticeWrites, Reextraction, SiteHealth, Reads, Schedule, Search, StoreCore):
+class Store(
+    Runs, Attachments, NoticeWrites, Reextraction, SiteHealth, Reads, Schedule, Search, StoreCore
+):
     """A database of sites, notices, their versions and events; open with `Store.open`."""

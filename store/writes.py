@@ -15,7 +15,12 @@ from sqlalchemy.engine import Connection, Row
 from govwatch.errors import StoreError
 from govwatch.parsers.records import Page
 from govwatch.store.core import StoreCore, record_of
-from govwatch.store.hashing import changed_fields, cleaned_record, content_hash
+from govwatch.store.hashing import (
+    changed_fields,
+    cleaned_record,
+    content_hash,
+    only_gained_files,
+)
 from govwatch.store.reextract import reclean_version, replace_record
 from govwatch.store.rows import EventKind, Outcome, OutcomeKind, Reclean
 from govwatch.store.schema import events, notices, versions
@@ -104,6 +109,13 @@ class NoticeWrites(StoreCore):
             ):
                 current = reclean_version(conn, current, reclean, parser_version, now)
                 kind = "reextracted"
+            if (
+                current is not None
+                and current.content_hash != digest
+                and only_gained_files(record_of(current), record)
+            ):
+                # Files fetched the first time: the version is completed, not revised.
+                current = replace_record(conn, current, record, digest, parser_version, now)
             if current is not None and current.content_hash == digest:
                 if current.parser_version != parser_version:
                     replace_record(conn, current, record, digest, parser_version, now)

@@ -1,0 +1,232 @@
+"""Attachments in a crawl, through real sockets: fetched once, kept once per sha256, their
+text extracted; a file replaced behind the same URL is one revision, an unchanged
+re-crawl none and no file fetched in full again; hostile files cost only their status."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from govwatch.crawler.engine import Crawler, RunSummary
+from govwatch.crawler.seeds import load_seeds
+from govwatch.settings import Settings
+from govwatch.store import Store
+from tests import attachment_files as files
+from tests.conftest import LocalServer
+
+FAST = Settings(retry_base=0.05, concurrency=8, host_concurrency=4)
+
+LISTING = """<html><head><meta charset="utf-8"><title>通知公告</title></head><body>
+<div class="list"><ul>{items}</ul></div></body></html>"""
+ITEM = '<li><a href="/tzgg/{n}.html">{title}</a><span>2024-06-0{n}</span></li>'
+NOTICE = """<html><head><meta charset="utf-8"><title>{title}</title></head><body>
+<div class="article"><h1>{title}</h1>
+<table class="meta"><tr><td>发布机构：</td><td>青山市教育局</td><td>发布日期：</td><td>2024-06-0{n}</td></tr></table>
+<div class="content"><p>各有关学校：</p>
+<p>现将有关事项通知如下，详见附件。请各校认真组织，按时报送材料，确保工作顺利开展。</p>
+<p>青山市教育局</p><p>2024年6月{n}日</p>
+<div class="fujian"><p>附件：</p>{links}</div></div></div></body></html>"""
+
+
+class Files:
+    """Attachment routes that answer with an ETag, and 304 to a request that has it."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.server = server
+        self.bodies: dict[str, bytes] = {}
+        self.sent: list[str] = []
+        """The paths answered in full (200), in order."""
+
+    def put(self, path: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        self.bodies[path] = body
+
+        def route(handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+            data = self.bodies[path]
+            etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+            if handler.headers.get("If-None-Match") == etag:
+                return 304, {"ETag": etag}, b""
+            self.sent.append(path)
+            return 200, {"ETag": etag, "Content-Type": content_type}, data
+
+        self.server.routes[path] = route
+
+    def mark(self) -> int:
+        return len(self.sent)
+
+    def full_fetches(self, since: int) -> list[str]:
+        """Attachment paths answered in full since `mark()` said `since`."""
+        return self.sent[since:]
+
+
+def site(
+    server: LocalServer,
+    notices: dict[int, list[tuple[str, str]]],
+    tmp_path: Path,
+    *,
+    attachments: bool = True,
+) -> Path:
+    titles = {n: f"关于做好2024年第{n}批教师招聘工作的通知" for n in notices}
+    items = "".join(ITEM.format(n=n, title=titles[n]) for n in notices)
+    server.page("/tzgg/index.html", LISTING.format(items=items).encode())
+    for n, links in notices.items():
+        anchors = "".join(f'<p><a href="{path}">{name}</a></p>' for name, path in links)
+        server.page(f"/tzgg/{n}.html", NOTICE.format(n=n, title=titles[n], links=anchors).encode())
+    seeds = tmp_path / "seeds"
+    seeds.mkdir(exist_ok=True)
+    (seeds / "qs.toml").write_text(
+        f'id = "qs"\nname = "青山市教育局 通知公告"\nparser = "generic"\n'
+        f'listing_urls = ["{server.base}/tzgg/index.html"]\nrate = 500.0\n'
+        f'interval = "1h"\ntopics = []\nbaseline = false\nattachments = {str(attachments).lower()}\n',
+        encoding="utf-8",
+    )
+    return seeds
+
+
+def crawl(store: Store, seeds: Path, settings: Settings = FAST) -> RunSummary:
+    return asyncio.run(Crawler(store, settings).run(load_seeds(seeds)))
+
+
+def texts_of(store: Store, url: str) -> dict[str, tuple[str, str, str]]:
+    """Attachment name → (format, status, text) of the notice's current version."""
+    listed = store.current_attachments(url)
+    found = store.texts([a["sha256"] for a in listed if "sha256" in a])
+    return {
+        a["name"]: (text.format, text.status, text.text)
+        for a in listed
+        if "sha256" in a
+        for text in [found[a["sha256"]].extraction]
+    }
+
+
+def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchanged(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    shelf = Files(http_server)
+    pdf = files.pdf()  # reportlab stamps each PDF it writes with the time
+    shelf.put("/files/gw.pdf", pdf, "application/pdf")
+    shelf.put("/files/gwb.doc", files.docx_notice(), "application/msword")  # a DOCX named .doc
+    shelf.put("/files/old.doc", files.doc(), "application/msword")
+    shelf.put("/files/xx.et", files.xls())
+    shelf.put("/files/gwb.xlsx", files.xlsx())
+    shelf.put("/files/jd.ofd", files.ofd())
+    seeds = site(
+        http_server,
+        {
+            1: [("附件1：岗位表.pdf", "/files/gw.pdf"), ("附件2：岗位表.doc", "/files/gwb.doc")],
+            2: [("附件：学校名单.et", "/files/xx.et"), ("附件：岗位表.xlsx", "/files/gwb.xlsx")],
+            3: [
+                ("决定.ofd", "/files/jd.ofd"),
+                ("旧表.doc", "/files/old.doc"),
+                ("附件1：岗位表.pdf", "/files/gw.pdf"),
+            ],
+        },
+        tmp_path,
+    )
+    with Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        first = crawl(store, seeds).sites["qs"]
+        assert (first.new, first.revised, first.errors) == (3, 0, 0)
+        one = texts_of(store, f"{http_server.base}/tzgg/1.html")
+        assert one["附件1：岗位表.pdf"] == (
+            "pdf",
+            "ok",
+            "\n".join((files.TITLE, *files.PARAGRAPHS)),
+        )
+        assert one["附件2：岗位表.doc"][:2] == ("docx", "ok")
+        two = texts_of(store, f"{http_server.base}/tzgg/2.html")
+        assert two["附件：学校名单.et"][:2] == ("xls", "ok")
+        assert "001 | 初中语文教师 | 2 | 本科及以上" in two["附件：岗位表.xlsx"][2]
+        three = texts_of(store, f"{http_server.base}/tzgg/3.html")
+        assert {name: t[:2] for name, t in three.items()} == {
+            "决定.ofd": ("ofd", "ok"),
+            "旧表.doc": ("doc", "ok"),
+            "附件1：岗位表.pdf": ("pdf", "ok"),
+        }
+        pdf_fetches = [p for _, p, _ in http_server.requests if p == "/files/gw.pdf"]
+        assert len(pdf_fetches) == 2  # linked twice; kept once:
+        assert store.has_file(hashlib.sha256(pdf).hexdigest())
+
+        # The 岗位表 of notice 2 revised behind the same URL: one revision, its text new.
+        posts = (*files.POSTS, ("003", "初中英语教师", "1", "研究生"))
+        shelf.put("/files/gwb.xlsx", files.xlsx(posts))
+        asked = shelf.mark()
+        second = crawl(store, seeds).sites["qs"]
+        assert (second.new, second.revised, second.unchanged, second.errors) == (0, 1, 2, 0)
+        assert shelf.full_fetches(asked) == ["/files/gwb.xlsx"]
+        events = store.events(kind="revised")
+        assert [(e.url, e.changed_fields) for e in events] == [
+            (f"{http_server.base}/tzgg/2.html", ("attachments",))
+        ]
+        two = texts_of(store, f"{http_server.base}/tzgg/2.html")
+        assert "003 | 初中英语教师 | 1 | 研究生" in two["附件：岗位表.xlsx"][2]
+
+        asked = shelf.mark()
+        third = crawl(store, seeds).sites["qs"]
+        assert (third.new, third.revised, third.unchanged, third.errors) == (0, 0, 3, 0)
+        assert shelf.full_fetches(asked) == []
+
+
+def test_files_fetched_the_first_time_complete_the_version_without_an_event(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    shelf = Files(http_server)
+    shelf.put("/files/gwb.xlsx", files.xlsx())
+    links = {1: [("附件：岗位表.xlsx", "/files/gwb.xlsx")]}
+    url = f"{http_server.base}/tzgg/1.html"
+    with Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        before = crawl(store, site(http_server, links, tmp_path, attachments=False))
+        assert (before.sites["qs"].new, shelf.mark()) == (1, 0)
+        assert store.current_attachments(url) == [
+            {"name": "附件：岗位表.xlsx", "url": f"{http_server.base}/files/gwb.xlsx"}
+        ]
+        after = crawl(store, site(http_server, links, tmp_path)).sites["qs"]
+        assert (after.new, after.revised, after.unchanged, after.errors) == (0, 0, 1, 0)
+        assert [e.kind for e in store.events()] == ["new"]
+        assert len(store.history(url)) == 1
+        assert texts_of(store, url)["附件：岗位表.xlsx"][:2] == ("xlsx", "ok")
+
+
+@pytest.mark.slow
+def test_hostile_attachments_each_get_their_status_and_the_crawl_goes_on(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    shelf = Files(http_server)
+    shelf.put("/files/cut.pdf", files.pdf()[:1500])
+    shelf.put("/files/locked.pdf", files.pdf(password="secret"))
+    shelf.put("/files/bomb.docx", files.zip_bomb(300))
+    shelf.put("/files/named.pdf", files.xlsx(), "application/pdf")  # a spreadsheet
+    shelf.put("/files/huge.pdf", bytes(200 * 1024 * 1024))
+    shelf.put("/files/good.pdf", files.pdf())
+    links = [
+        ("截断.pdf", "/files/cut.pdf"),
+        ("加密.pdf", "/files/locked.pdf"),
+        ("炸弹.docx", "/files/bomb.docx"),
+        ("名不副实.pdf", "/files/named.pdf"),
+        ("超大.pdf", "/files/huge.pdf"),
+        ("正常.pdf", "/files/good.pdf"),
+        ("不存在.pdf", "/files/gone.pdf"),
+    ]
+    seeds = site(http_server, {1: links}, tmp_path)
+    settings = Settings(retry_base=0.05, extract_memory=256, extract_timeout=30)
+    with Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        started = time.monotonic()
+        summary = crawl(store, seeds, settings)
+        assert time.monotonic() - started < 60
+        stats = summary.sites["qs"]
+        assert (stats.new, stats.errors) == (1, 2)
+        assert sorted((f.url, f.kind) for f in summary.failures) == [
+            (f"{http_server.base}/files/gone.pdf", "http_status"),
+            (f"{http_server.base}/files/huge.pdf", "too_large"),
+        ]
+        got = texts_of(store, f"{http_server.base}/tzgg/1.html")
+        assert {name: t[:2] for name, t in got.items()} == {
+            "截断.pdf": ("pdf", "failed"),
+            "加密.pdf": ("pdf", "encrypted"),
+            "炸弹.docx": ("docx", "failed"),
+            "名不副实.pdf": ("xlsx", "ok"),
+            "正常.pdf": ("pdf", "ok"),
+        }
