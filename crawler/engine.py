@@ -24,7 +24,7 @@ from govwatch.crawler.attachments import NoticeFiles, make_sandbox
 from govwatch.crawler.fetch import Clients, Response
 from govwatch.crawler.health import Health, assess
 from govwatch.crawler.pages import PageFailure, SiteFetcher
-from govwatch.crawler.politeness import Gates
+from govwatch.crawler.politeness import Gates, SlotBook
 from govwatch.crawler.proxy import proxy_for
 from govwatch.crawler.render import Renderer, shared_renderer
 from govwatch.crawler.reparse import reclean
@@ -96,11 +96,19 @@ ProgressFn = Callable[[Progress], None]
 
 class Crawler:
     def __init__(
-        self, store: Store, settings: Settings, progress: ProgressFn | None = None
+        self,
+        store: Store,
+        settings: Settings,
+        progress: ProgressFn | None = None,
+        *,
+        slots: SlotBook | None = None,
     ) -> None:
+        """`slots`: the hosts' request slots, when other crawls share them (a server's
+        crawls, a fleet's workers); else the pass keeps its own."""
         self.store = store
         self.settings = settings
         self.on_progress = progress
+        self.slots = slots
         self.done = 0
         self.planned = 0
 
@@ -116,7 +124,7 @@ class Crawler:
     async def run(self, seeds: list[Seed]) -> RunSummary:
         run_id = self.store.start_run([s.id for s in seeds])
         summary = RunSummary(run_id, names={s.id: s.name for s in seeds})
-        gates = Gates(self.settings.concurrency, self.settings.host_concurrency)
+        gates = Gates(self.settings.concurrency, self.settings.host_concurrency, self.slots)
         async with (
             Clients(self.settings) as clients,
             shared_renderer(self.settings) as renderer,

@@ -169,7 +169,12 @@ class SiteFetcher:
                     raise failure from exc
             if attempt > self.settings.retries:
                 raise failure
-            await asyncio.sleep(backoff(attempt, self.settings.retry_base, retry_after))
+            delay = backoff(attempt, self.settings.retry_base, retry_after)
+            if retry_after or failure.status == 429:
+                # The host asked to slow down: every crawl sharing its slots waits.
+                self.gates.slow_down(host, delay)
+            else:
+                await asyncio.sleep(delay)
         return resp
 
     def _failure(self, exc: FetchError) -> PageFailure:

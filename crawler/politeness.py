@@ -5,14 +5,17 @@ request books the host's next free slot from a slot book and waits for it, holdi
 meanwhile. In one process the book is in memory (MemorySlots, shared by every crawl of a
 `govwatch serve`); across a fleet of workers it is the store's table on PostgreSQL
 (StoreSlots), booked with the database's clock. A 429 or Retry-After pushes the host's next
-slot back and slows it down for every crawl that shares the book. Each crawl also keeps at
-most `concurrency` requests in flight per host, under one global limit. Retries back off
-exponentially with full jitter, and a 429/503's Retry-After is honoured (capped).
+slot back and slows it down for every crawl that shares the book. A request that starts
+later than its slot by more than LATE of the gap books another (up to REBOOKS times).
+Each crawl also keeps at most `concurrency` requests in flight per host, under one global
+limit. Retries back off exponentially with full jitter, and a 429/503's Retry-After is
+honoured (capped).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import threading
 import time
@@ -25,6 +28,17 @@ from govwatch.store.schedule import SLOW_FACTOR, SLOW_WINDOW, Schedule
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 60.0
+CLOCK_CHECK = 10.0
+"""Seconds between two samples of the database's clock (StoreSlots)."""
+CLOCK_SAMPLES = 9
+LATE = 0.1
+"""Share of a host's gap by which a request may start after its slot; later, it takes a
+new one, so two requests to a host are never less than (1 - LATE) gaps apart."""
+LATE_FLOOR = 0.02
+"""Seconds late a request may always be: for a high rate, LATE of its gap is less than a
+busy machine's wake-up delay."""
+REBOOKS = 3
+"""New slots a late request takes at most before it goes anyway."""
 
 
 class SlotBook(Protocol):
@@ -67,16 +81,40 @@ class MemorySlots:
 
 
 class StoreSlots:
-    """The slot book every worker on one PostgreSQL store shares."""
+    """The slot book every worker on one PostgreSQL store shares. Slots are times on the
+    database's clock; this process turns them into waits through its estimate of that
+    clock, so neither the workers' own clocks nor the time a booking takes to come back
+    move a request closer to another's. The estimate is the sample of the shortest round
+    trip (off by at most half of it): CLOCK_SAMPLES at first, then one more every
+    CLOCK_CHECK seconds, kept when its round trip is shorter."""
 
     def __init__(self, store: Schedule) -> None:
         self._store = store
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._round_trip = math.inf
+        self._checked: float | None = None
 
     def book(self, host: str, gap: float) -> float:
-        return self._store.book_slot(host, gap)
+        slot = self._store.book_slot(host, gap)
+        return slot - self._database_now()
 
     def slow_down(self, host: str, seconds: float) -> None:
         self._store.slow_host(host, seconds)
+
+    def _database_now(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            if self._checked is None or now - self._checked > CLOCK_CHECK:
+                for _ in range(CLOCK_SAMPLES if self._checked is None else 1):
+                    before = time.time()
+                    theirs = self._store.database_time()
+                    after = time.time()
+                    if after - before < self._round_trip:
+                        self._round_trip = after - before
+                        self._offset = theirs - (before + after) / 2
+                self._checked = now
+            return time.time() + self._offset
 
 
 class Gates:
@@ -95,12 +133,17 @@ class Gates:
         in_flight = self.hosts.get(host)
         if in_flight is None:
             in_flight = self.hosts[host] = asyncio.Semaphore(self.per_host)
+        gap = 1.0 / rate
         async with in_flight:
-            wait = self.slots.book(host, 1.0 / rate)
-            if wait > 0:
-                await asyncio.sleep(wait)
-            async with self.global_slots:
-                yield
+            for rebook in range(REBOOKS, -1, -1):
+                due = time.monotonic() + self.slots.book(host, gap)
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                async with self.global_slots:
+                    # Woken too late (a busy machine, the global limit), the request would
+                    # go out too close to the next slot's: it books another slot instead.
+                    if not rebook or time.monotonic() - due <= max(LATE * gap, LATE_FLOOR):
+                        yield
+                        return
 
     def slow_down(self, host: str, seconds: float) -> None:
         self.slots.slow_down(host, seconds)

@@ -68,6 +68,14 @@ class Settings:
     sites are not all hit at the same moment."""
     shutdown_timeout: float = 120.0
     """Seconds a stopping server waits for running crawls to finish before cancelling them."""
+    tick: float = 5.0
+    """Seconds between two claims of due sites, at most (`govwatch serve` ticks sooner when
+    a site is due sooner); a fleet's tick runs once across all workers, in whole seconds."""
+    heartbeat: float = 5.0
+    """Seconds between two heartbeats of a `govwatch worker`."""
+    stalled_after: float = 20.0
+    """Seconds without a heartbeat after which a worker counts as dead: its crawls are
+    reaped and their sites crawled again."""
     timezone: str = "Asia/Shanghai"
     """IANA time zone the CLI shows times in and reads `--since` in (default China time)."""
     ca_bundle: str = ""

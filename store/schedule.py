@@ -232,6 +232,27 @@ class Schedule(StoreCore):
         again at once. False when no site holds that claim."""
         return self._update_claim(token, next_due=self._clock(), **_FREE)
 
+    def release_orphans(self, task: str) -> list[str]:
+        """Free the job-held claims (PostgreSQL) that no waiting or running procrastinate
+        job of `task` holds any more: their job was reaped, aborted or deleted. A claim
+        and its job commit together, so a claim never waits for its job to appear. Returns
+        the sites freed, due again at once."""
+        stmt = sa.text(
+            """
+            UPDATE site_schedule s
+               SET claim = NULL, claimed_at = NULL, started_at = NULL, lease_until = NULL,
+                   next_due = :now
+             WHERE s.claim IS NOT NULL AND s.lease_until IS NULL
+               AND NOT EXISTS (
+                   SELECT 1 FROM procrastinate_jobs j
+                    WHERE j.task_name = :task AND j.status IN ('todo', 'doing')
+                      AND j.args ->> 'token' = s.claim)
+            RETURNING s.site_id
+            """
+        )
+        params = {"task": task, "now": self._clock()}
+        return self._run(lambda conn: list(conn.execute(stmt, params).scalars()))
+
     def release_all_claims(self) -> int:
         """Free every claim: for a process that knows it is the only one scheduling (SQLite)
         and starts after one that was killed. Returns how many were freed."""
@@ -276,6 +297,13 @@ class Schedule(StoreCore):
         late = (now - earliest).total_seconds() if earliest is not None else 0.0
         return Overdue(int(count), late)
 
+    def queue_conninfo(self) -> str | None:
+        """The database as libpq takes it, for the job queue (procrastinate's psycopg
+        connector); None on SQLite, which holds no queue."""
+        if self._url.get_backend_name() != "postgresql":
+            return None
+        return self._url.set(drivername="postgresql").render_as_string(hide_password=False)
+
     def queue_figures(self, queue: str, alive_within: float) -> QueueFigures | None:
         """The job queue's figures on PostgreSQL (None on SQLite, which has no queue):
         workers that beat within `alive_within` seconds, jobs of `queue`."""
@@ -305,9 +333,10 @@ class Schedule(StoreCore):
 
     def book_slot(self, host: str, gap: float) -> float:
         """Book the host's next free request slot, `gap` seconds after the one before it
-        (SLOW_FACTOR times that while the host is slowed down), and return how many seconds
-        to wait for it. One statement on the database's clock: nothing stays locked while
-        the caller waits, and every process books from the same time."""
+        (SLOW_FACTOR times that while the host is slowed down), and return when it is, in
+        seconds of the database's clock (database_time). One statement on that clock:
+        nothing stays locked while the caller waits, and every process books from the
+        same time."""
         stmt = sa.text(
             """
             INSERT INTO host_slots AS h (host, next_slot, gap)
@@ -318,12 +347,16 @@ class Schedule(StoreCore):
                 next_slot = greatest(h.next_slot, extract(epoch FROM clock_timestamp()))
                     + CASE WHEN h.slow_until > extract(epoch FROM clock_timestamp())
                            THEN :gap * :slow ELSE :gap END
-            RETURNING next_slot - gap - extract(epoch FROM clock_timestamp()) AS wait
+            RETURNING next_slot - gap
             """
         )
         params = {"host": host, "gap": gap, "slow": SLOW_FACTOR}
-        wait = self._run(lambda conn: conn.execute(stmt, params).scalar_one())
-        return max(0.0, float(wait))
+        return float(self._run(lambda conn: conn.execute(stmt, params).scalar_one()))
+
+    def database_time(self) -> float:
+        """The database's clock, in seconds since the epoch."""
+        stmt = sa.text("SELECT extract(epoch FROM clock_timestamp())")
+        return float(self._read(lambda conn: conn.execute(stmt).scalar_one()))
 
     def slow_host(self, host: str, seconds: float) -> None:
         """A 429 or Retry-After from `host`: no process starts a request to it for

@@ -291,13 +291,17 @@ search_docs = sa.Table(
 
 NATIVE_SEARCH_TABLES = re.compile(r"^search_fts(_\w+)?$")
 """The search index's own tables (FTS5 makes search_fts_data, _idx …): not in metadata."""
+QUEUE_TABLES = re.compile(r"^procrastinate_\w+$")
+"""The fleet's job queue (procrastinate's schema, migration 0009f): not in metadata."""
 
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic's filter: the native search tables are the migrations' alone."""
-    return not (type_ == "table" and name is not None and NATIVE_SEARCH_TABLES.match(name))
+    """Alembic's filter: the native search tables and the job queue's are the migrations'
+    alone."""
+    theirs = (NATIVE_SEARCH_TABLES, QUEUE_TABLES)
+    return not (type_ == "table" and name is not None and any(t.match(name) for t in theirs))
 
 
 # Push notifications (store/deliveries.py): each place a topic pushes to, keyed by a digest

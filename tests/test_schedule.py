@@ -170,8 +170,8 @@ def test_host_slots_on_postgresql_space_every_booker_and_slow_down_after_429(
 
         def request() -> None:
             for _ in range(4):
-                wait = store.book_slot("h.example", gap)
-                time.sleep(wait)
+                slot = store.book_slot("h.example", gap)
+                time.sleep(max(0.0, slot - store.database_time()))
                 with lock:
                     starts.append(time.monotonic())
 
@@ -184,8 +184,8 @@ def test_host_slots_on_postgresql_space_every_booker_and_slow_down_after_429(
         gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert min(gaps) >= 0.9 * gap, gaps
         store.slow_host("h.example", 1.0)
-        assert store.book_slot("h.example", gap) >= 0.9
+        assert store.book_slot("h.example", gap) - store.database_time() >= 0.9
         first = store.book_slot("h.example", gap)
         second = store.book_slot("h.example", gap)
         assert second - first == pytest.approx(SLOW_FACTOR * gap, abs=0.02)
-        assert store.book_slot("other.example", gap) == 0.0
+        assert store.book_slot("other.example", gap) <= store.database_time()

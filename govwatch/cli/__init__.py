@@ -11,7 +11,19 @@ from typing import Any
 
 import click
 
-from govwatch.cli import clean, crawl, demo, extract, history, notify, search, serve, sites
+from govwatch.cli import (
+    clean,
+    crawl,
+    demo,
+    extract,
+    fleet,
+    history,
+    notify,
+    search,
+    serve,
+    sites,
+    worker,
+)
 from govwatch.cli.common import ExitsOneOnFailure
 from govwatch.errors import ConfigError, GovwatchError
 
@@ -56,6 +68,8 @@ main.add_command(crawl.reparse)
 main.add_command(demo.demo)
 main.add_command(crawl.migrate)
 main.add_command(serve.serve)
+main.add_command(worker.worker)
+main.add_command(fleet.fleet)
 main.add_command(notify.notify)
 main.add_command(sites.add)
 main.add_command(sites.check)

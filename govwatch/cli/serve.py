@@ -47,8 +47,8 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # One line per crawl is ours to log; one per request or scheduler tick is noise.
-    for chatty in ("apscheduler", "httpx", "alembic"):
+    # One line per crawl is ours to log; one per request or migration is noise.
+    for chatty in ("httpx", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     if not seeds:
         logging.getLogger("govwatch.server").warning("no enabled seeds: serving without crawling")

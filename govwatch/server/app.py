@@ -41,6 +41,7 @@ from govwatch.feeds.health import HEALTH_ID, health_feed
 from govwatch.feeds.push import Notifier
 from govwatch.feeds.render import FeedBuilder, opml
 from govwatch.feeds.topics import Topic, search_topic
+from govwatch.fleet.figures import FleetCollector
 from govwatch.server import pages
 from govwatch.server.api import api_routes
 from govwatch.server.metrics import Metrics
@@ -334,6 +335,7 @@ def create_app(
     """The app; with `scheduler`, its lifespan also crawls each seed on its interval."""
     base_url = public_url(settings)
     metrics = Metrics((seed.id for seed in seeds), store)
+    metrics.registry.register(FleetCollector(store, settings))
     crawls = CrawlScheduler(store, seeds, settings, metrics) if scheduler else None
     # Whatever process crawls pushes: with the scheduler, the server does.
     notifier = Notifier(store, topics, base_url, settings)

@@ -1,50 +1,63 @@
-"""Crawling on a schedule inside the server: one APScheduler job per seed.
+"""Crawling on a schedule inside the server: the store's schedule, crawled in-process.
 
-Each seed runs on its `interval` (first run at start, delayed at random by up to `jitter` of
-the interval), one run per seed at a time, a run missed while the previous one was still
-going coalesced into one. A crawl runs in a worker thread with an event loop of its own: the
-crawler writes to the store and parses synchronously, and on the server's loop that would
-stall every feed and page served meanwhile. Seeds that share a host take turns, because the
-crawler paces requests per run and two runs at once would double a host's rate.
+Each enabled seed is brought into the store's schedule at start (a site new to it is due at
+once). A tick claims the due sites (store/schedule.py) and runs each claim as a task here:
+the same claimed crawl a `govwatch worker` runs as a job. After a crawl the site is due
+again `interval` after its claim, later by up to `jitter` of it at random; one that raised
+is put off by a backoff. The tick runs when the earliest site is due, when a crawl ends,
+and at least every `tick` seconds; it renews the leases of the claims it runs, so a killed
+server's sites are free again LEASE seconds later. On PostgreSQL, while `govwatch worker`s
+are alive the server leaves the scheduling to them and only serves.
+
+A crawl runs in a worker thread with an event loop of its own: the crawler writes to the
+store and parses synchronously, and on the server's loop that would stall every feed and
+page served meanwhile. All crawls share one book of hosts' request slots (on PostgreSQL the
+store's, which workers share too), so a host's rate holds however many of its seeds are
+crawled at once.
 
 Stopping waits for running crawls to finish, so a stop never leaves a crawl half done; past
 `timeout`, or at once when the server is told to stop now, they are cancelled (each store
 write is a transaction of its own, so even then nothing is half-written: the run just stays
-unfinished, and the next crawl finishes it).
+unfinished, the site is due again at once, and the next crawl finishes it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
-from apscheduler.triggers.interval import IntervalTrigger
-
-from govwatch.crawler.engine import Crawler, RunSummary
+from govwatch.crawler.claimed import Crawled, crawl_claimed, plan_of
+from govwatch.crawler.politeness import MemorySlots, SlotBook, StoreSlots
 from govwatch.crawler.proxy import mask
 from govwatch.crawler.seeds import Seed
+from govwatch.errors import GovwatchError
+from govwatch.fleet.jobs import CRAWL_QUEUE
 from govwatch.server.metrics import Metrics
 from govwatch.settings import Settings
-from govwatch.store import ErrorRow, Store
+from govwatch.store import Store
+from govwatch.store.schedule import Claim
 
 log = logging.getLogger(__name__)
 
 CRAWL_THREADS = 4
-"""Crawls that run at once; more wait for a thread (each run already fetches concurrently)."""
+"""Crawls that run at once; due sites wait for a thread (each run already fetches
+concurrently)."""
 
 CANCEL_GRACE = 10.0
 """Seconds a cancelled crawl gets to unwind before the server stops without it."""
+
+LEASE = 60.0
+"""Seconds a claim of this server holds without renewal: a killed server's sites are
+crawled again this long after it died."""
 
 
 class CrawlCancelled(Exception):
@@ -80,16 +93,18 @@ class CrawlScheduler:
         self, store: Store, seeds: Sequence[Seed], settings: Settings, metrics: Metrics
     ) -> None:
         self.store = store
-        self.seeds = list(seeds)
+        self.seeds = {seed.id: seed for seed in seeds}
         self.settings = settings
         self.metrics = metrics
-        self.sites = {seed.id: SiteStatus() for seed in self.seeds}
-        self._scheduler = AsyncIOScheduler(
-            timezone=UTC,
-            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-        )
+        self.sites = {seed.id: SiteStatus() for seed in seeds}
+        self.slots: SlotBook = StoreSlots(store) if store.queue_conninfo() else MemorySlots()
+        self.fleet = False
+        """True while `govwatch worker`s do the scheduling."""
         self._pool = ThreadPoolExecutor(CRAWL_THREADS, thread_name_prefix="govwatch-crawl")
-        self._host_locks: dict[str, asyncio.Lock] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._next_due: dict[str, datetime] = {}
+        self._claims: dict[str, Claim] = {}
         self._jobs: set[asyncio.Task[None]] = set()
         # Crawls inside worker threads: their loop and task, so stop() can cancel them.
         self._inflight: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = {}
@@ -98,35 +113,27 @@ class CrawlScheduler:
 
     @property
     def running(self) -> bool:
-        return bool(self._scheduler.state == STATE_RUNNING)
+        return self._ticker is not None and not self._ticker.done() and not self._stopping
 
     @property
     def stopping(self) -> bool:
         return self._stopping
 
     def start(self) -> None:
-        """Add one job per seed, each due now, and start; call on the server's event loop."""
-        now = datetime.now(UTC)
-        for seed in self.seeds:
-            seconds = seed.interval.total_seconds()
-            trigger = IntervalTrigger(
-                seconds=seconds, jitter=seconds * self.settings.jitter or None, timezone=UTC
-            )
-            self._scheduler.add_job(
-                self.crawl, trigger, args=[seed], id=seed.id, name=seed.name, next_run_time=now
-            )
-        self._scheduler.start()
+        """Start ticking; call on the server's event loop."""
+        self._wake = asyncio.Event()
+        self._ticker = asyncio.create_task(self._tick_loop(), name="govwatch-ticks")
 
     def status(self) -> dict[str, dict[str, Any]]:
-        # A paused job keeps its next run time, which a stopping server will not keep.
-        jobs = {} if self._stopping else {j.id: j.next_run_time for j in self._scheduler.get_jobs()}
-        return {site: s.as_json(jobs.get(site)) for site, s in self.sites.items()}
+        # A stopping server keeps no next run.
+        due = {} if self._stopping else self._next_due
+        return {site: s.as_json(due.get(site)) for site, s in self.sites.items()}
 
     def pause(self) -> int:
         """No new runs from now on; returns how many crawls are running."""
         self._stopping = True
-        if self.running:
-            self._scheduler.pause()
+        if self._wake is not None:
+            self._wake.set()
         return sum(status.running for status in self.sites.values())
 
     def cancel(self) -> None:
@@ -140,40 +147,87 @@ class CrawlScheduler:
         """No new runs; wait up to `timeout` for running ones, then cancel them. Calling it
         again once stopped does nothing."""
         self.pause()
+        if self._ticker is not None:
+            await asyncio.wait([self._ticker], timeout=CANCEL_GRACE)
         if self._jobs:
             _, pending = await asyncio.wait(set(self._jobs), timeout=timeout)
             if pending:
                 log.warning("cancelling %d crawl(s) still running after %ss", len(pending), timeout)
                 self.cancel()
                 await asyncio.wait(pending, timeout=CANCEL_GRACE)
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-            await asyncio.sleep(0)  # AsyncIOScheduler shuts down in a loop callback
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def crawl(self, seed: Seed) -> None:
-        """One scheduled pass over one seed, recorded in the metrics and the site status."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._jobs.add(task)
+    async def _tick_loop(self) -> None:
+        assert self._wake is not None
+        loop = asyncio.get_running_loop()
         try:
-            async with AsyncExitStack() as stack:
-                for host in sorted(seed.hosts):
-                    await stack.enter_async_context(
-                        self._host_locks.setdefault(host, asyncio.Lock())
-                    )
-                if not self._stopping:
-                    await self._crawl(seed)
-        finally:
-            self._jobs.discard(task)
+            await loop.run_in_executor(None, self._prepare)
+        except GovwatchError as exc:
+            log.error("cannot schedule the seeds: %s", exc)
+            return
+        while not self._stopping:
+            try:
+                held = [claim.token for claim in self._claims.values()]
+                claims, wait = await loop.run_in_executor(None, self._tick, held)
+            except GovwatchError as exc:
+                log.error("scheduling tick failed: %s", exc)
+                claims, wait = [], self.settings.tick
+            for claim in claims:
+                self._claims[claim.site_id] = claim
+                task = asyncio.create_task(self.crawl(self.seeds[claim.site_id], claim))
+                self._jobs.add(task)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            self._wake.clear()
 
-    async def _crawl(self, seed: Seed) -> None:
+    def _prepare(self) -> None:
+        """The seeds into the store's schedule; on SQLite, which one process schedules, the
+        claims a killed server left behind are freed at once."""
+        self.store.plan_sites([plan_of(seed) for seed in self.seeds.values()])
+        if self.store.queue_conninfo() is None:
+            self.store.release_all_claims()
+
+    def _tick(self, held: list[str]) -> tuple[list[Claim], float]:
+        """Renew the claims `held`, claim what is due (unless the fleet schedules); returns
+        the new claims and how long to wait for the next tick."""
+        self.store.renew_claims(held, LEASE)
+        queue = self.store.queue_figures(CRAWL_QUEUE, self.settings.stalled_after)
+        self.fleet = queue is not None and queue.workers > 0
+        claims: list[Claim] = []
+        if not self.fleet and not self._stopping:
+            free = CRAWL_THREADS - len(held)
+            claims = self.store.claim_due(free, lease=LEASE, only=list(self.seeds))
+        self._next_due = {
+            site: row.next_due for site, row in self.store.schedule().items() if site in self.seeds
+        }
+        wait = self.settings.tick
+        if len(held) + len(claims) < CRAWL_THREADS and not self.fleet:
+            earliest = self.store.next_due()
+            if earliest is not None:
+                soon = (earliest - datetime.now(UTC)).total_seconds()
+                wait = min(self.settings.tick, max(soon, 0.01))
+        return claims, wait
+
+    async def crawl(self, seed: Seed, claim: Claim) -> None:
+        """One scheduled pass over one claimed seed, recorded in the metrics and the site
+        status."""
+        try:
+            await self._crawl(seed, claim)
+        finally:
+            del self._claims[seed.id]
+            task = asyncio.current_task()
+            assert task is not None
+            self._jobs.discard(task)
+            if self._wake is not None:
+                self._wake.set()
+
+    async def _crawl(self, seed: Seed, claim: Claim) -> None:
         status = self.sites[seed.id]
         status.running = True
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         try:
-            summary, errors = await loop.run_in_executor(self._pool, self._in_thread, seed)
+            crawled = await loop.run_in_executor(self._pool, self._in_thread, seed, claim)
         except Exception as exc:
             seconds = time.monotonic() - started
             status.last_run = datetime.now(UTC)
@@ -183,12 +237,15 @@ class CrawlScheduler:
             return
         finally:
             status.running = False
+        if crawled is None:
+            log.warning("crawl of %s skipped: another crawl holds the site", seed.id)
+            return
         seconds = time.monotonic() - started
-        stats = summary.sites[seed.id]
+        stats = crawled.summary.sites[seed.id]
         now = datetime.now(UTC)
         # A pass counts as a success when every listing page it started from answered:
         # one broken notice page is an error to count, not a site that is down.
-        listings_ok = not any(e.url in seed.listing_urls for e in errors)
+        listings_ok = not any(e.url in seed.listing_urls for e in crawled.errors)
         status.last_run = now
         status.last_errors = stats.errors
         status.last_failure = None
@@ -197,7 +254,7 @@ class CrawlScheduler:
         self.metrics.finished(
             seed.id,
             stats,
-            Counter(e.kind for e in errors),
+            Counter(e.kind for e in crawled.errors),
             seconds,
             now.timestamp() if listings_ok else None,
         )
@@ -208,23 +265,23 @@ class CrawlScheduler:
             ", ".join(f"{k} {v}" for k, v in stats.as_dict().items() if v),
         )
 
-    def _in_thread(self, seed: Seed) -> tuple[RunSummary, list[ErrorRow]]:
+    def _in_thread(self, seed: Seed, claim: Claim) -> Crawled | None:
         try:
-            return asyncio.run(self._run(seed))
+            return asyncio.run(self._run(seed, claim))
         except asyncio.CancelledError:
             # Not the server loop's task that was cancelled: report it as this crawl's fate.
             raise CrawlCancelled(f"crawl of {seed.id} cancelled by the shutdown") from None
 
-    async def _run(self, seed: Seed) -> tuple[RunSummary, list[ErrorRow]]:
+    async def _run(self, seed: Seed, claim: Claim) -> Crawled | None:
         task = asyncio.current_task()
         assert task is not None
         with self._lock:
             if self._stopping:
+                self.store.release_claim(claim.token)
                 raise asyncio.CancelledError
             self._inflight[seed.id] = (asyncio.get_running_loop(), task)
         try:
-            summary = await Crawler(self.store, self.settings).run([seed])
-            return summary, self.store.errors(summary.run_id)
+            return await crawl_claimed(self.store, self.settings, seed, claim, self.slots)
         finally:
             with self._lock:
                 del self._inflight[seed.id]
