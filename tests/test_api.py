@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,8 +51,9 @@ class Api:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(f"sqlite:///{tmp_path / 'api.db'}") as opened:
+def store(store_url: str) -> Iterator[Store]:
+    """On SQLite, and on PostgreSQL among the slow tests."""
+    with open_store(store_url) as opened:
         yield opened
 
 

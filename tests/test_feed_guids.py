@@ -73,8 +73,8 @@ def test_items_served_before_the_upgrade_keep_their_guids(tmp_path: Path) -> Non
         assert guids(store, "https://feeds.example.org") == guids(store, OLD)
 
 
-def test_a_new_store_has_no_legacy_guids(tmp_path: Path) -> None:
-    with Store.open(f"sqlite:///{tmp_path / 'new.db'}") as store:
+def test_a_new_store_has_no_legacy_guids(store_url: str, tmp_path: Path) -> None:
+    with Store.open(store_url) as store:
         assert read_identity(store).legacy_before == 1
         assert pin_legacy_base(store, OLD).legacy_base_url is None
         other = Store.open(f"sqlite:///{tmp_path / 'other.db'}")

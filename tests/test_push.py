@@ -25,8 +25,9 @@ FAST = Settings(notify_retry_base=1.0, notify_attempts=3)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(f"sqlite:///{tmp_path / 'push.db'}") as opened:
+def store(store_url: str) -> Iterator[Store]:
+    """On SQLite, and on PostgreSQL among the slow tests."""
+    with open_store(store_url) as opened:
         yield opened
 
 
