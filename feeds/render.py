@@ -354,7 +354,7 @@ def _wanted(topic: Topic, query: Query | None, event: FeedEventRow) -> bool:
     if query is None:
         return topic.matches(event.title, event.body, event.meta)
     names = (a.name for a in event.attachments)
-    return matches(query, document_text(event.title, event.body, event.meta, names))
+    return query.exact or matches(query, document_text(event.title, event.body, event.meta, names))
 
 
 def _esc(text: str) -> str:

@@ -249,10 +249,12 @@ class Search(StoreCore):
                         row = rows[doc_id]
                         if row.notice_id not in hits and _row_matches(parsed, row):
                             hits[row.notice_id] = _hit(parsed, row)
+                            if len(hits) == wanted:
+                                break
                 if len(batch) < SEARCH_BATCH:
                     break
                 start += SEARCH_BATCH
-            return list(hits.values())[offset:wanted]
+            return list(hits.values())[offset:]
 
         return self._read(work)
 
@@ -270,7 +272,11 @@ class Search(StoreCore):
             notice_id=search_docs.c.notice_id,
             version=search_docs.c.number,
         )
-        joined = search_docs.join(notices, notices.c.id == search_docs.c.notice_id)
+        # Each join costs a lookup per candidate, thousands for a common word: only those
+        # the filters need.
+        joined: sa.FromClause = search_docs
+        if filters.sites:
+            joined = joined.join(notices, notices.c.id == search_docs.c.notice_id)
         if filters.publishers or filters.categories:
             joined = joined.join(versions, _same_version)
         return (
@@ -312,7 +318,9 @@ _TEXTS = sa.select(
 
 
 def _row_matches(query: Query, row: Any) -> bool:
-    return matches(query, document_text(row.title, row.body, row.meta, _names(row.attachments)))
+    return query.exact or matches(
+        query, document_text(row.title, row.body, row.meta, _names(row.attachments))
+    )
 
 
 def _hit(query: Query, row: Any) -> SearchHit:

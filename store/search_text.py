@@ -34,6 +34,7 @@ SNIPPET_CONTEXT = 40
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _SPACES = re.compile(r"\s+")
+_HAN_WORD = re.compile(rf"^[{_HAN}]+$")
 _RUNS = re.compile(rf"([{_HAN}]+)|((?:(?![{_HAN}])[^\W_])+)")
 
 
@@ -52,6 +53,13 @@ class Query:
     text: str
     words: tuple[str, ...]
     terms: tuple[Term, ...]
+
+    @property
+    def exact(self) -> bool:
+        """Whether the index alone answers it: a word of one or two Han characters is in
+        a text exactly when its term is in the text's tokens (longer words' bigrams may
+        stand apart, Latin words may sit inside longer ones)."""
+        return all(len(w) <= 2 and _HAN_WORD.match(w) for w in self.words)
 
 
 def normalize(text: str) -> str:

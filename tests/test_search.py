@@ -135,6 +135,9 @@ def test_tokens_are_bigrams_and_words() -> None:
         ("pm2", True),
         ("5", True),
     ]
+    # One or two Han characters: the index alone decides; longer words are checked too.
+    assert parse_query("双减 减").exact
+    assert not parse_query("双减 课后服务").exact and not parse_query("stem").exact
     for bad, message in (("", "需要关键词"), ("，。！", "没有可搜索"), ("长" * 101, "不能超过")):
         with pytest.raises(ValueError, match=message):
             parse_query(bad)
