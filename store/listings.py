@@ -3,8 +3,9 @@
 Notices are filtered by store/filters.NoticeFilter, the one filter search uses too, on
 their current version, and ordered newest first by the notice's date (the search index's
 `day`, see store/search.py), then id: a page ends at a (day, id) key the next page starts
-after, so pages neither repeat nor skip a notice while the crawler adds others. A notice
-not yet fetched has no version, hence nothing to show, and is left out.
+after, so pages neither repeat nor skip a notice while the crawler adds others. The index
+of the search documents by date (migration 0010p) lets a page cost about the rows it
+shows. A notice not yet fetched has no version, hence nothing to show, and is left out.
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ def list_notices(
         )
         .where(
             *filters.clauses(
-                site_id=notices.c.site_id,
+                # `|| ''` keeps SQLite off ix_notices_site_id: through it, it would collect and
+                # sort all of a site's notices, where walking the dates stops at `limit`.
+                site_id=notices.c.site_id + "",
                 meta=versions.c.meta,
                 day=search_docs.c.day,
                 notice_id=notices.c.id,

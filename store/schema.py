@@ -284,6 +284,8 @@ search_docs = sa.Table(
         name="fk_search_docs_notice_id_versions",
     ),
     sa.UniqueConstraint("notice_id", "number"),
+    # Newest first by date, a page at a time (the API's notices; migration 0010p).
+    sa.Index("ix_search_docs_day_notice_id", "day", "notice_id"),
     # Ids are never reused on SQLite: a replaced document's tokens stay in FTS5 under its
     # old id until the next rebuild, and must not become another document's.
     sqlite_autoincrement=True,
