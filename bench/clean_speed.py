@@ -263,20 +263,20 @@ def _big_page(page: Path, size: int) -> bytes:
     return f"<html><head><meta charset='utf-8'></head><body>{body * copies}</body></html>".encode()
 
 
-def memory(files: list[Path]) -> None:
+def memory(files: list[Path], govwatch: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big.html"
         biggest = max(files, key=lambda f: f.stat().st_size)
         big.write_bytes(_big_page(biggest, 5 * 2**20))
         small = [str(f) for f in files]
-        print("\npeak RSS of one `govwatch clean --format jsonl` process:")
+        print(f"\npeak RSS of one `{govwatch} clean --format jsonl` process:")
         for label, batch in (
             ("1 page", small[:1]),
             (f"{big.stat().st_size / 2**20:.1f} MB page", [str(big)]),
             ("1,000 pages", (small * (1000 // len(small) + 1))[:1000]),
             ("10,000 pages", (small * (10000 // len(small) + 1))[:10000]),
         ):
-            elapsed, _, rss = _run(GOVWATCH, batch)
+            elapsed, _, rss = _run(govwatch, batch)
             print(f"  {label:14} {rss / 1024:7.1f} MiB  ({elapsed:.1f} s)")
 
 
@@ -316,7 +316,8 @@ def main() -> None:
     if args.profile:
         profile(corpora, 3)
     if args.memory:
-        memory([f for files in corpora.values() for f in files])
+        for executable in args.govwatch or [GOVWATCH]:
+            memory([f for files in corpora.values() for f in files], str(executable))
 
 
 if __name__ == "__main__":

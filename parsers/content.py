@@ -120,7 +120,7 @@ class Measures:
         return found
 
 
-def score_content(root: LexborNode) -> LexborNode | None:
+def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
     """The element holding the page's main text, by readability-style scoring."""
     texts: dict[int, tuple[LexborNode, list[str]]] = {}
     tables: dict[int, bool] = {}
@@ -172,7 +172,7 @@ def score_content(root: LexborNode) -> LexborNode | None:
     ranked = sorted(scores.values(), key=lambda pair: pair[1], reverse=True)[:8]
     best: tuple[float, LexborNode] | None = None
     for node, raw in ranked:
-        total, links = text_len(node)
+        total, links = measures.text_len(node)
         density = links / total if total else 1.0
         final = raw * _weight(node) * (1 - density)
         if best is None or final > best[0]:
@@ -204,7 +204,9 @@ def _with_parts(node: LexborNode, scores: dict[int, float]) -> LexborNode:
     return node
 
 
-def find_content(tree: LexborHTMLParser, rules: Rules) -> tuple[LexborNode | None, bool]:
+def find_content(
+    tree: LexborHTMLParser, rules: Rules, measures: Measures
+) -> tuple[LexborNode | None, bool]:
     """The body element, and whether it was found by scoring rather than by selector
     (a scored pick is tightened once the page is known to be a notice)."""
     chain = (*rules.content, f"#{MARKED_ID}", *registry.family_containers(), *SHARED_CONTAINERS)
@@ -220,7 +222,7 @@ def find_content(tree: LexborHTMLParser, rules: Rules) -> tuple[LexborNode | Non
         if len(compact(node.text(deep=True, separator=""))) >= 2 or _file_links(node):
             return node, False
     body = tree.body
-    return (score_content(body) if body is not None else None), True
+    return (score_content(body, measures) if body is not None else None), True
 
 
 def _file_links(node: LexborNode) -> bool:

@@ -46,8 +46,8 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
     if expect == "listing":
         listing = lists.find(1, expected=True)
         return _listing_page(tree, html, url, base, parser, listing.items if listing else ())
-    content, scored = find_content(tree, rules)
     measures = Measures()
+    content, scored = find_content(tree, rules, measures)
     # Content with little running text, or many links, may be a list; wordy content
     # is a notice unless a dated list makes nearly all of it.
     total, links = measures.text_len(content) if content is not None else (0, 0)

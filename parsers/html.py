@@ -225,7 +225,10 @@ def attachments_in(nodes: list[LexborNode], base: str | None) -> tuple[Attachmen
 def meta_tag(tree: LexborHTMLParser, *names: str) -> str | None:
     """Content of the first <meta name|property=…> among `names` (case-insensitive)."""
     wanted = {n.lower() for n in names}
-    for m in tree.css("meta"):
+    # Lexbor picks the candidates (a page may carry dozens of <meta>); the test below is
+    # still the one that decides: a name, when present, hides the property.
+    query = ", ".join(f'meta[{a}="{n}" i]' for n in sorted(wanted) for a in ("name", "property"))
+    for m in tree.css(query):
         key = (m.attributes.get("name") or m.attributes.get("property") or "").lower()
         if key in wanted:
             value = squash(m.attributes.get("content") or "")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
@@ -125,7 +126,11 @@ def _date_of(row: Row, container: LexborNode, years: _Years) -> str | None:
     return with_year(*row.month_day, urlsplit(row.href).path)
 
 
-def _heading(container: LexborNode) -> str:
+def _compact_text(node: LexborNode) -> str:
+    return compact(node.text(deep=True, separator=""))
+
+
+def _heading(container: LexborNode, text_of: Callable[[LexborNode], str] = _compact_text) -> str:
     """The short text just before a list (its box title), up to two levels out."""
     node: LexborNode | None = container
     for _ in range(3):
@@ -134,7 +139,7 @@ def _heading(container: LexborNode) -> str:
         prev = node.prev
         while prev is not None:
             if prev.is_element_node:
-                text = compact(prev.text(deep=True, separator=""))
+                text = text_of(prev)
                 if text:
                     return text if len(text) <= _HEADING_CHARS else ""
             prev = prev.prev
@@ -142,7 +147,15 @@ def _heading(container: LexborNode) -> str:
     return ""
 
 
-def _pager_follows(container: LexborNode) -> bool:
+def _pager_like(node: LexborNode, text_of: Callable[[LexborNode], str]) -> bool:
+    """An element named as a pager, or a short one saying 下一页 or 共 N 页."""
+    if _PAGER_NAMES.search(class_and_id(node)):
+        return True
+    text = text_of(node)
+    return len(text) <= 80 and bool(_PAGER_TEXT.search(text))
+
+
+def _pager_follows(container: LexborNode, pager_like: Callable[[LexborNode], bool]) -> bool:
     """A pager right after the list, or after its box."""
     node: LexborNode | None = container
     for _ in range(3):
@@ -150,12 +163,8 @@ def _pager_follows(container: LexborNode) -> bool:
             break
         sibling = node.next
         while sibling is not None:
-            if sibling.is_element_node:
-                if _PAGER_NAMES.search(class_and_id(sibling)):
-                    return True
-                text = compact(sibling.text(deep=True, separator=""))
-                if len(text) <= 80 and _PAGER_TEXT.search(text):
-                    return True
+            if sibling.is_element_node and pager_like(sibling):
+                return True
             sibling = sibling.next
         node = node.parent
     return False
@@ -170,9 +179,9 @@ def _aside(container: LexborNode) -> bool:
     return False
 
 
-def aside_box(container: LexborNode) -> bool:
+def aside_box(container: LexborNode, text_of: Callable[[LexborNode], str] = _compact_text) -> bool:
     """A list in a box beside the column: by its place or its heading (最新, 热点, 相关)."""
-    return _aside(container) or bool(_ASIDE_HEADING.search(_heading(container)))
+    return _aside(container) or bool(_ASIDE_HEADING.search(_heading(container, text_of)))
 
 
 def _under(base: str | None, rows: list[Row]) -> float:
@@ -193,16 +202,18 @@ def _column_names(tree: LexborHTMLParser) -> set[str]:
     return {n for n in names if 2 <= len(n) <= _HEADING_CHARS}
 
 
-def _weight(container: LexborNode, rows: list[Row], base: str | None, names: set[str]) -> float:
+def _weight(container: LexborNode, rows: list[Row], search: ListingSearch) -> float:
     """How much a list looks like the column rather than a box beside it: its links lead
     under the page's directory, its heading is the column's name, a pager follows it;
-    it sits in no sidebar box."""
-    weight = 1.0 + 3 * _under(base, rows)
-    if aside_box(container):
+    it sits in no sidebar box. (A page may hold hundreds of candidate lists that share
+    their neighbours: the neighbours' texts and pager tests are kept for the page.)"""
+    names, text_of = search.names(), search.compact_text
+    weight = 1.0 + 3 * _under(search.base, rows)
+    if aside_box(container, text_of):
         weight *= 0.25
-    if _pager_follows(container):
+    if _pager_follows(container, search.pager_like):
         weight *= 2
-    if names and _heading(container) in names:
+    if names and _heading(container, text_of) in names:
         weight *= 2
     return weight
 
@@ -226,7 +237,7 @@ def _furniture(container: LexborNode) -> bool:
 def _undated(search: ListingSearch) -> Listing | None:
     """A column that prints no dates: the list whose rows each hold one sentence-long link
     (nav menus and link boxes hold short names), away from the page's furniture."""
-    base, names = search.base, search.names()
+    base = search.base
     best: tuple[float, LexborNode, list[Row]] | None = None
     for container, children in search.lists():
         rows = [r for r in children if 0 < search.links(r) <= _ROW_LINKS]
@@ -237,7 +248,7 @@ def _undated(search: ListingSearch) -> Listing | None:
         if len(long) < 2 or len(long) * 3 < len(rows) * 2 or _furniture(container):
             continue
         chars = sum(len(row.title) for row in long)
-        score = chars * _weight(container, long, base, names)
+        score = chars * _weight(container, long, search)
         if best is None or score > best[0]:
             best = (score, container, long)
     if best is None:
@@ -313,6 +324,9 @@ class ListingSearch:
         self._links: dict[int, int] = {}
         self._has_link: dict[int, bool] = {}
         self._may_be_row: dict[int, bool] = {}
+        self._by_text: dict[str, bool] = {}
+        self._texts: dict[int, str] = {}
+        self._pagers: dict[int, bool] = {}
         self._names: set[str] | None = None
         self._years: _Years | None = None
 
@@ -327,6 +341,20 @@ class ListingSearch:
                     if rows:
                         self._lists.append((node, rows))
         return self._lists
+
+    def compact_text(self, node: LexborNode) -> str:
+        key = node.mem_id
+        known = self._texts.get(key)
+        if known is None:
+            known = self._texts[key] = _compact_text(node)
+        return known
+
+    def pager_like(self, node: LexborNode) -> bool:
+        key = node.mem_id
+        known = self._pagers.get(key)
+        if known is None:
+            known = self._pagers[key] = _pager_like(node, self.compact_text)
+        return known
 
     def has_link(self, node: LexborNode) -> bool:
         key = node.mem_id
@@ -353,7 +381,12 @@ class ListingSearch:
         key = node.mem_id
         known = self._may_be_row.get(key)
         if known is None:
-            known = self._may_be_row[key] = _may_be_row(node.text(deep=True))
+            # A wrapper holding one element has that element's text: one test serves both.
+            text = node.text(deep=True)
+            known = self._by_text.get(text)
+            if known is None:
+                known = self._by_text[text] = _may_be_row(text)
+            self._may_be_row[key] = known
         return known
 
     def names(self) -> set[str]:
@@ -384,7 +417,7 @@ def _find(
     search: ListingSearch, root: LexborNode, min_items: int, expected: bool, paged: bool
 ) -> Listing | None:
     candidates: list[tuple[int, LexborNode, list[Row]]] = []
-    base, names, years = search.base, search.names(), search.years(root)
+    base, years = search.base, search.years(root)
     column = expected or paged
     for container, children in search.lists():
         if len(children) < min_items:
@@ -416,13 +449,14 @@ def _find(
         _, container, rows = candidate
         key = (container.parent.mem_id if container.parent else 0, _signature(container))
         # Length counts less than place: a column's short last page beside a long box.
-        return math.sqrt(groups[key]) * _weight(container, rows, base, names)
+        return math.sqrt(groups[key]) * _weight(container, rows, search)
 
     _, container, read = max(candidates, key=score)
-    if expected and aside_box(container):
+    if expected and aside_box(container, search.compact_text):
         # The only dated list is a box beside the column: the column may print no dates.
         undated = _undated(search)
-        if undated is not None and len(undated.items) >= 3 and not aside_box(undated.container):
+        undated_aside = undated is not None and aside_box(undated.container, search.compact_text)
+        if undated is not None and len(undated.items) >= 3 and not undated_aside:
             return undated
     merged = [(row, container) for row in read]
     parent = container.parent
