@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from govwatch.cli.summary import crawl_table
-from govwatch.crawler.probe import check_seed, survey
+from govwatch.crawler.probe import check_seed
 from govwatch.crawler.seeds import Seed, load_seeds
+from govwatch.crawler.survey import survey
 from govwatch.settings import Settings
 from govwatch.store import Store
 from tests.conftest import LocalServer

@@ -20,8 +20,8 @@ from govwatch.settings import Settings
 from govwatch.text import printable
 
 if TYPE_CHECKING:
-    from govwatch.crawler.probe import HomePage
     from govwatch.crawler.seeds import Seed
+    from govwatch.crawler.survey import HomePage
     from govwatch.parsers.columns import ColumnLink
 
 
@@ -82,8 +82,8 @@ def _pick_column(yes: bool) -> Callable[[HomePage], ColumnLink]:
 )
 def add(url: str, seed_id: str | None, seeds_dir: str | None, yes: bool) -> None:
     """Make a seed from a column page or a site's home page: dry-run it, then write it."""
-    from govwatch.crawler.probe import survey
     from govwatch.crawler.seeds import ensure_new_id, seed_toml, used_ids, write_seed
+    from govwatch.crawler.survey import survey
 
     settings = Settings.from_env()
     directory = Path(seeds_dir or settings.seeds)
