@@ -6,7 +6,7 @@ meanwhile. In one process the book is in memory (MemorySlots, shared by every cr
 `govwatch serve`); across a fleet of workers it is the store's table on PostgreSQL
 (StoreSlots), booked with the database's clock. A 429 or Retry-After pushes the host's next
 slot back and slows it down for every crawl that shares the book. A request that starts
-later than its slot by more than LATE of the gap books another (up to REBOOKS times).
+later than its slot by more than LATE of the gap books another.
 Each crawl also keeps at most `concurrency` requests in flight per host, under one global
 limit. Retries back off exponentially with full jitter, and a 429/503's Retry-After is
 honoured (capped).
@@ -15,6 +15,7 @@ honoured (capped).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import random
 import threading
@@ -37,8 +38,10 @@ new one, so two requests to a host are never less than (1 - LATE) gaps apart."""
 LATE_FLOOR = 0.02
 """Seconds late a request may always be: for a high rate, LATE of its gap is less than a
 busy machine's wake-up delay."""
+PATIENT_GAP = 0.1
+"""A host's gap from which a late request books new slots until it is on time; below it
+(a rate above 10/s, a benchmark's or a mirror's), REBOOKS at most, then it goes anyway."""
 REBOOKS = 3
-"""New slots a late request takes at most before it goes anyway."""
 
 
 class SlotBook(Protocol):
@@ -135,13 +138,14 @@ class Gates:
             in_flight = self.hosts[host] = asyncio.Semaphore(self.per_host)
         gap = 1.0 / rate
         async with in_flight:
-            for rebook in range(REBOOKS, -1, -1):
+            for tries in itertools.count(1):
                 due = time.monotonic() + self.slots.book(host, gap)
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
                 async with self.global_slots:
                     # Woken too late (a busy machine, the global limit), the request would
                     # go out too close to the next slot's: it books another slot instead.
-                    if not rebook or time.monotonic() - due <= max(LATE * gap, LATE_FLOOR):
+                    on_time = time.monotonic() - due <= max(LATE * gap, LATE_FLOOR)
+                    if on_time or (gap < PATIENT_GAP and tries > REBOOKS):
                         yield
                         return
 

@@ -506,7 +506,12 @@ def test_healthz_and_metrics(client: httpx.Client, crawled: Crawled) -> None:
     health = client.get("/healthz")
     assert health.status_code == 200 and health.headers["cache-control"] == "no-store"
     assert health.json()["db"] == {"ok": True}
-    assert health.json()["scheduler"] == {"enabled": False, "running": False, "stopping": False}
+    assert health.json()["scheduler"] == {
+        "enabled": False,
+        "running": False,
+        "stopping": False,
+        "fleet": False,
+    }
     metrics = client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain; version=")
     names = {f.name for f in text_string_to_metric_families(metrics.text)}

@@ -109,6 +109,7 @@ def test_four_workers_and_a_server_crawl_200_sites_on_10_hosts(
         assert store_problems(engine, expected_urls(mirror)) == []
         # The server served and left the scheduling to the workers.
         assert health["status"] == "ok" and health["scheduler"]["running"]
+        assert health["scheduler"]["fleet"]
         assert "crawled " not in fleet.log("serve")
         assert "govwatch_fleet_sites_overdue 0.0" in metrics
         assert figures["workers_alive"] == 4 and figures["sites_overdue"] == 0

@@ -273,6 +273,8 @@ class Views:
             "enabled": self.crawls is not None,
             "running": self.crawls is not None and self.crawls.running,
             "stopping": self.crawls is not None and self.crawls.stopping,
+            # `govwatch worker`s crawl (PostgreSQL): this server only serves.
+            "fleet": self.crawls is not None and self.crawls.fleet,
         }
         # A server finishing its crawls before it stops still serves: not a failure.
         ok = db["ok"] and (self.crawls is None or self.crawls.running or self.crawls.stopping)
