@@ -16,8 +16,9 @@
 A worker killed mid-crawl: its last heartbeat is at most `heartbeat` seconds old; its job
 counts as stalled `stalled_after` seconds after that beat, and the next tick (at most
 `tick` seconds, plus procrastinate's half-second margin, later) reaps it and defers the
-site's crawl anew, which a live worker with a free slot starts at once. So the site is
-crawled again within stalled_after + tick + 1 seconds of the kill (26 s by default). The
+site's crawl anew, which a live worker with a free slot starts at once. So the site's
+crawl is queued again within stalled_after + tick + 1 seconds of the kill (26 s by
+default), and starts then unless every worker is busy (it waits its turn). The
 store's writes are idempotent and unique per notice, version and event, so the crawl
 that was cut short and the one that redoes it never store anything twice.
 """
