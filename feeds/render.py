@@ -177,7 +177,7 @@ class FeedBuilder:
                 limit=batch,
             )
             for event in events:
-                if _wanted(topic, query, event):
+                if _wanted(self.store, topic, query, event):
                     found.append(build_item(event, self.base_url, self._identity))
                     if len(found) == self.max_items:
                         break
@@ -350,11 +350,20 @@ def _json_item(item: Item) -> dict[str, Any]:
     return out
 
 
-def _wanted(topic: Topic, query: Query | None, event: FeedEventRow) -> bool:
+def _wanted(store: Store, topic: Topic, query: Query | None, event: FeedEventRow) -> bool:
     if query is None:
         return topic.matches(event.title, event.body, event.meta)
-    names = (a.name for a in event.attachments)
-    return query.exact or matches(query, document_text(event.title, event.body, event.meta, names))
+    if query.exact:
+        return True
+    names = [a.name for a in event.attachments]
+    if matches(query, document_text(event.title, event.body, event.meta, names)):
+        return True
+    # Rarely needed, so read only now: the index found it, perhaps in an attachment's text.
+    files = [a.sha256 for a in event.attachments if a.sha256]
+    texts = [t.extraction.text for t in store.texts(files).values()] if files else []
+    return bool(texts) and matches(
+        query, document_text(event.title, event.body, event.meta, names, texts)
+    )
 
 
 def _esc(text: str) -> str:

@@ -12,11 +12,10 @@ backend's own index `search_fts`:
 - PostgreSQL: `search_fts(doc_id, tokens tsvector)` with a GIN index, the tokens taken as
   lexemes as they are (array_to_tsvector), queried with a tsquery of the same terms.
 
-Attachment text, once the store keeps it, joins a version's text in three places that
-must agree: `index_version`'s `extra` (its writer calls it again when it has the text),
-`rebuild` (which passes none yet) and the exact check of a search (`_row_matches`, which
-reads the version's record only): all three read the same texts, or a notice found by
-its attachment would be dropped by the check.
+A version's text includes its attachments' text: the record names each file's sha256,
+and the crawl stores a file's text before it writes the version that names it, so the
+index reads it then (`attachment_texts`, the newest extraction of each file). A text a
+newer extractor adds later reaches the index with the next rebuild.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from sqlalchemy.engine import Connection
 
 from govwatch.store.core import StoreCore
 from govwatch.store.filters import NoticeFilter, notice_day
-from govwatch.store.schema import notices, search_docs, sites, versions
+from govwatch.store.schema import attachment_texts, notices, search_docs, sites, versions
 from govwatch.store.search_text import (
     Query,
     Segment,
@@ -80,7 +79,7 @@ def create_index(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_search_fts_tokens ON search_fts USING gin (tokens)")
 
 
-def index_version(conn: Connection, notice_id: int, number: int, extra: Sequence[str] = ()) -> None:
+def index_version(conn: Connection, notice_id: int, number: int) -> None:
     """(Re)index one version, in the caller's transaction: the store calls it where it
     writes or re-extracts a version, so index and versions commit together."""
     where = sa.and_(versions.c.notice_id == notice_id, versions.c.number == number)
@@ -90,7 +89,7 @@ def index_version(conn: Connection, notice_id: int, number: int, extra: Sequence
             search_docs.c.notice_id == notice_id, search_docs.c.number == number
         )
     )
-    _insert(conn, [row], {(notice_id, number): extra})
+    _insert(conn, [row])
 
 
 def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None) -> int:
@@ -108,7 +107,7 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
         rows = list(conn.execute(stmt.limit(REBUILD_BATCH)))
         if not rows:
             break
-        _insert(conn, rows, {})
+        _insert(conn, rows)
         done += len(rows)
         after = (rows[-1].notice_id, rows[-1].number)
         if progress is not None:
@@ -118,9 +117,7 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
     return done
 
 
-def _insert(
-    conn: Connection, rows: Sequence[Any], extra: dict[tuple[int, int], Sequence[str]]
-) -> None:
+def _insert(conn: Connection, rows: Sequence[Any]) -> None:
     """Documents for `rows` (of _SOURCE), in two statements per table, not two per row."""
     if not rows:
         return
@@ -139,22 +136,8 @@ def _insert(
         .scalars()
         .all()
     )
-    found = [
-        list(
-            dict.fromkeys(
-                tokens(
-                    document_text(
-                        row.title,
-                        row.body,
-                        row.meta,
-                        _names(row.attachments),
-                        extra.get((row.notice_id, row.number), ()),
-                    )
-                )
-            )
-        )
-        for row in rows
-    ]
+    files = attachment_texts_of(conn, rows)
+    found = [list(dict.fromkeys(tokens(_text(row, files)))) for row in rows]
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "INSERT INTO search_fts (rowid, tokens) VALUES (?, ?)",
@@ -168,6 +151,29 @@ def _insert(
             ),
             [{"doc_id": doc_id, "tokens": words} for doc_id, words in zip(ids, found, strict=True)],
         )
+
+
+def attachment_texts_of(conn: Connection, rows: Sequence[Any]) -> dict[str, str]:
+    """The newest text of each file the versions `rows` name, by sha256."""
+    wanted = {a["sha256"] for row in rows for a in row.attachments if a.get("sha256")}
+    if not wanted:
+        return {}
+    stmt = (
+        sa.select(attachment_texts.c.sha256, attachment_texts.c.text)
+        .where(attachment_texts.c.sha256.in_(wanted))
+        .order_by(attachment_texts.c.id)
+    )
+    return {sha: text for sha, text in conn.execute(stmt)}  # a later row: a newer extractor
+
+
+def _file_texts(row: Any, files: dict[str, str]) -> list[str]:
+    return [files[a["sha256"]] for a in row.attachments if a.get("sha256") in files]
+
+
+def _text(row: Any, files: dict[str, str]) -> str:
+    """All a version's searchable text: its record and its attachments' text."""
+    names = _names(row.attachments)
+    return document_text(row.title, row.body, row.meta, names, _file_texts(row, files))
 
 
 def matching_docs(dialect: str, query: Query) -> sa.Select[Any] | sa.TextualSelect:
@@ -245,10 +251,11 @@ class Search(StoreCore):
                     some, unseen = unseen[:size], unseen[size:]
                     texts = conn.execute(_TEXTS.where(search_docs.c.id.in_(some)))
                     rows = {row.id: row for row in texts}
+                    files = attachment_texts_of(conn, list(rows.values()))
                     for doc_id in some:
                         row = rows[doc_id]
-                        if row.notice_id not in hits and _row_matches(parsed, row):
-                            hits[row.notice_id] = _hit(parsed, row)
+                        if row.notice_id not in hits and _row_matches(parsed, row, files):
+                            hits[row.notice_id] = _hit(parsed, row, files)
                             if len(hits) == wanted:
                                 break
                 if len(batch) < SEARCH_BATCH:
@@ -317,14 +324,13 @@ _TEXTS = sa.select(
 )
 
 
-def _row_matches(query: Query, row: Any) -> bool:
-    return query.exact or matches(
-        query, document_text(row.title, row.body, row.meta, _names(row.attachments))
-    )
+def _row_matches(query: Query, row: Any, files: dict[str, str]) -> bool:
+    return query.exact or matches(query, _text(row, files))
 
 
-def _hit(query: Query, row: Any) -> SearchHit:
-    parts = [row.body, row.title, *row.meta.values(), *_names(row.attachments)]
+def _hit(query: Query, row: Any, files: dict[str, str]) -> SearchHit:
+    names = _names(row.attachments)
+    parts = [row.body, row.title, *row.meta.values(), *names, *_file_texts(row, files)]
     return SearchHit(
         notice_id=row.notice_id,
         url=row.url,

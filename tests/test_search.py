@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from click.testing import CliRunner, Result
 from govwatch.cli import main
 from govwatch.feeds.render import FeedBuilder
 from govwatch.feeds.topics import search_topic
+from govwatch.parsers.attachments.records import Extraction, Format
 from govwatch.parsers.records import Attachment, Page
 from govwatch.store import Store
 from govwatch.store.filters import NoticeFilter, notice_day
@@ -357,3 +359,23 @@ def test_search_command(tmp_path: Path) -> None:
     ):
         failed = search(*args)
         assert failed.exit_code == 2 and message in failed.stderr, failed.stderr
+
+
+def test_attachment_text_is_searched(store: Store) -> None:
+    """A file's text, stored before the version that names it, is in that version's text."""
+    sha = "a" * 64
+    store.save_file(sha, b"%PDF-1.7", Format("pdf", "application/pdf"), "application/pdf")
+    text = "附表：课后托管服务收费标准，每生每学期不超过三百元。"
+    store.save_text(sha, "g1", Extraction("pdf", "application/pdf", "ok", "pdfium@1", text))
+    notice = page(7, "关于公布收费项目的通知", "详见附件。")
+    with_file = replace(notice, attachments=(replace(notice.attachments[0], sha256=sha),))
+    store.record_page(ZD, notice.url, with_file, b"", store.start_run([ZD]))
+    for query in ("托管", "收费标准 三百元"):  # the index alone, and the exact check
+        (hit,) = store.search(query)
+        assert hit.title == "关于公布收费项目的通知", query
+    (hit,) = store.search("收费标准 三百元")
+    assert marked(hit) == "附表：课后托管服务[收费标准]，每生每学期不超过[三百元]。"
+    feed = FeedBuilder(store, BASE).render(search_topic("收费标准 三百元"), "json")
+    assert "关于公布收费项目的通知" in feed.body.decode()
+    assert store.rebuild_search_index() == len(NOTICES) + 1
+    assert titles(store.search("三百元")) == ["关于公布收费项目的通知"]

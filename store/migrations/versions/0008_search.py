@@ -1,8 +1,9 @@
 """Full-text search: a document per version and the backend's own index of their tokens.
 
 A store that already has versions gets them indexed here, during the upgrade (it reads
-only the versions and notices tables of revision 0005), so search works as soon as the
-upgraded store opens; `govwatch search --rebuild` does the same at any time.
+the versions and notices tables of revision 0005, and attachment_texts only for versions
+that name files, which exist only where migration 0006a ran), so search works as soon as
+the upgraded store opens; `govwatch search --rebuild` does the same at any time.
 
 Revision ID: 0008s
 Revises: 0005
