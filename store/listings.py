@@ -112,17 +112,13 @@ def list_notices(
                 version=notices.c.current_version,
             )
         )
-        .order_by(search_docs.c.day.desc(), notices.c.id.desc())
+        .order_by(search_docs.c.day.desc(), search_docs.c.notice_id.desc())
         .limit(limit)
     )
     if after is not None:
-        day, notice_id = after
-        stmt = stmt.where(
-            sa.or_(
-                search_docs.c.day < day,
-                sa.and_(search_docs.c.day == day, notices.c.id < notice_id),
-            )
-        )
+        # A row value, which the index can seek to (an OR of the two cases it cannot).
+        key = sa.tuple_(search_docs.c.day, search_docs.c.notice_id)
+        stmt = stmt.where(key < sa.tuple_(*after))
     return store._read(lambda conn: [_listing(row) for row in conn.execute(stmt)])
 
 
