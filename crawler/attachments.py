@@ -12,13 +12,15 @@ the sha256 the notice's current version has for it: a failed fetch never makes a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 
+from govwatch.crawler.fetch import fetch, make_client
 from govwatch.crawler.pages import PageFailure, SiteFetcher, refuse
 from govwatch.crawler.sandbox import Limits, Sandbox
-from govwatch.parsers.attachments import identify
+from govwatch.errors import FetchError
+from govwatch.parsers.attachments import Extraction, identify
 from govwatch.parsers.attachments.extract import CHAINS, extractor_id
 from govwatch.parsers.records import Page
 from govwatch.settings import Settings
@@ -32,6 +34,39 @@ def generation() -> str:
     generation is extracted again (never a new version of a notice)."""
     made_by = [extractor_id(e) or "-" for chain in CHAINS.values() for e in chain]
     return hashlib.sha256(" ".join(sorted(set(made_by))).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """One attachment fetched for a one-off page (`govwatch clean --attachments`)."""
+
+    url: str
+    sha256: str | None = None
+    size: int = 0
+    extraction: Extraction | None = None
+    error: str | None = None
+
+
+async def fetch_files(urls: Sequence[str], settings: Settings) -> list[FetchedFile]:
+    """Fetch each URL (one at a time: a one-off page is no reason to hurry a site), up to
+    `attachment_max_bytes`, and extract its text in the sandbox."""
+    sandbox = make_sandbox(settings)
+    capped = replace(settings, max_bytes=settings.attachment_max_bytes)
+    found: list[FetchedFile] = []
+    async with make_client(settings, settings.proxy or None) as client:
+        for url in dict.fromkeys(urls):
+            try:
+                resp = await fetch(client, url, capped)
+            except FetchError as exc:
+                found.append(FetchedFile(url, error=exc.reason))
+                continue
+            if resp.status >= 400:
+                found.append(FetchedFile(url, error=f"HTTP {resp.status}"))
+                continue
+            data = resp.content
+            sha = hashlib.sha256(data).hexdigest()
+            found.append(FetchedFile(url, sha, len(data), await sandbox.extract(data)))
+    return found
 
 
 def make_sandbox(settings: Settings) -> Sandbox:

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Connection
 
 from govwatch.parsers.attachments import Extraction, Format
 from govwatch.store.core import record_of
+from govwatch.store.file_diff import FileChange, file_changes
 from govwatch.store.hashing import content_hash, only_gained_files
 from govwatch.store.reextract import replace_record
-from govwatch.store.rows import Outcome
+from govwatch.store.rows import Outcome, VersionRow
 from govwatch.store.schema import attachment_files, attachment_texts, notices, versions
 from govwatch.store.writes import NoticeWrites
 
@@ -30,6 +31,7 @@ class StoredText:
     sha256: str
     generation: str
     extraction: Extraction
+    size: int
 
 
 class Attachments(NoticeWrites):
@@ -56,9 +58,13 @@ class Attachments(NoticeWrites):
         )
         self._execute(stmt)
 
-    def file_content(self, sha256: str) -> bytes | None:
-        stmt = sa.select(attachment_files.c.content).where(attachment_files.c.sha256 == sha256)
-        return self._read(lambda conn: conn.execute(stmt).scalar_one_or_none())
+    def file_content(self, sha256: str) -> tuple[bytes, str] | None:
+        """A kept file's bytes and media type (by content)."""
+        stmt = sa.select(attachment_files.c.content, attachment_files.c.media_type).where(
+            attachment_files.c.sha256 == sha256
+        )
+        row = self._read(lambda conn: conn.execute(stmt).first())
+        return (row.content, row.media_type) if row else None
 
     def has_text(self, sha256: str, generation: str) -> bool:
         stmt = sa.select(attachment_texts.c.id).where(
@@ -84,7 +90,12 @@ class Attachments(NoticeWrites):
     def texts(self, sha256s: list[str]) -> dict[str, StoredText]:
         """The newest text of each file (of the latest generation that extracted it)."""
         stmt = (
-            sa.select(attachment_texts, attachment_files.c.format, attachment_files.c.media_type)
+            sa.select(
+                attachment_texts,
+                attachment_files.c.format,
+                attachment_files.c.media_type,
+                attachment_files.c.size,
+            )
             .join(attachment_files)
             .where(attachment_texts.c.sha256.in_(sha256s))
             .order_by(attachment_texts.c.id)
@@ -94,8 +105,14 @@ class Attachments(NoticeWrites):
             extraction = Extraction(
                 row.format, row.media_type, row.status, row.extractor, row.text, row.message
             )
-            found[row.sha256] = StoredText(row.sha256, row.generation, extraction)
+            found[row.sha256] = StoredText(row.sha256, row.generation, extraction, row.size)
         return found
+
+    def file_changes(self, old: VersionRow, new: VersionRow) -> list[FileChange]:
+        """The attachment files added, removed or replaced from `old` to `new`, with texts."""
+        shas = [a.sha256 for a in (*old.attachments, *new.attachments) if a.sha256]
+        texts = {sha: stored.extraction for sha, stored in self.texts(shas).items()}
+        return file_changes(old.attachments, new.attachments, texts)
 
     def current_files(self, url: str) -> dict[str, str]:
         """Attachment URL → sha256 in the notice's current version (those fetched)."""

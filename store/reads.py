@@ -283,7 +283,7 @@ def _version_row(row: sa.Row[Any]) -> VersionRow:
 
 
 def _attachments(stored: list[dict[str, str]]) -> tuple[Attachment, ...]:
-    return tuple(Attachment(name=a["name"], url=a["url"]) for a in stored)
+    return tuple(Attachment(a["name"], a["url"], a.get("sha256")) for a in stored)
 
 
 def _notice_row(row: sa.Row[Any]) -> NoticeRow:

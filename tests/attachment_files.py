@@ -104,6 +104,9 @@ def docx_notice(posts: tuple[tuple[str, ...], ...] = POSTS, box: str = "联系�
     return out.getvalue()
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def xlsx(posts: tuple[tuple[str, ...], ...] = POSTS) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active

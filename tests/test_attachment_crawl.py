@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import httpx
 import pytest
+from click.testing import CliRunner
 
+from govwatch.cli import main
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.seeds import load_seeds
 from govwatch.settings import Settings
 from govwatch.store import Store
 from tests import attachment_files as files
 from tests.conftest import LocalServer
+from tests.test_server import live_server
 
 FAST = Settings(retry_base=0.05, concurrency=8, host_concurrency=4)
 
@@ -164,10 +169,57 @@ def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchang
         two = texts_of(store, f"{http_server.base}/tzgg/2.html")
         assert "003 | 初中英语教师 | 1 | 研究生" in two["附件：岗位表.xlsx"][2]
 
+        _cli_shows_and_diffs(tmp_path, f"{http_server.base}/tzgg/2.html")
+        notice = store.notice(f"{http_server.base}/tzgg/2.html")
+        assert notice is not None
+        sheet_sha = store.current_files(f"{http_server.base}/tzgg/2.html")[
+            f"{http_server.base}/files/gwb.xlsx"
+        ]
+        with live_server(store, load_seeds(seeds), [], scheduler=False) as base:
+            page = httpx.get(f"{base}/notices/{notice.id}/diff").text
+            shown = httpx.get(f"{base}/notices/{notice.id}").text
+            stored = httpx.get(f"{base}/notices/{notice.id}/files/{sheet_sha}")
+            elsewhere = httpx.get(f"{base}/notices/{notice.id}/files/{'0' * 64}")
+        assert f'<a href="/notices/{notice.id}/files/{sheet_sha}">存档副本</a>' in shown
+        assert "XLSX · " in shown and "已提取文字" in shown
+        assert (stored.status_code, stored.content) == (200, shelf.bodies["/files/gwb.xlsx"])
+        assert stored.headers["content-type"] == files.XLSX_TYPE
+        assert stored.headers["content-disposition"].startswith("attachment; filename*=UTF-8''")
+        assert elsewhere.status_code == 404
+        assert "<h2>附件更换：附件：岗位表.xlsx</h2>" in page
+        assert "<h2>附件</h2>" not in page  # the same link: no attachment added or removed
+        assert "<ins>003 | 初中英语教师 | 1 | 研究生</ins>" in page
+
         asked = shelf.mark()
         third = crawl(store, seeds).sites["qs"]
         assert (third.new, third.revised, third.unchanged, third.errors) == (0, 0, 3, 0)
         assert shelf.full_fetches(asked) == []
+
+
+def _cli_shows_and_diffs(tmp_path: Path, url: str) -> None:
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    shown = CliRunner().invoke(main, ["show", url, "--db", db, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.stdout)
+    assert record["version"] == 2
+    by_name = {a["name"]: a for a in record["attachments"]}
+    sheet = by_name["附件：岗位表.xlsx"]
+    assert (sheet["media_type"], sheet["status"]) == (files.XLSX_TYPE, "ok")
+    assert sheet["extractor"].startswith("python-calamine@")
+    assert "003 | 初中英语教师 | 1 | 研究生" in sheet["text"]
+    assert len(sheet["sha256"]) == 64
+    first = CliRunner().invoke(main, ["show", url, "--db", db, "--version", "1"])
+    assert "003 | 初中英语教师" not in first.stdout and "002 | 小学数学教师" in first.stdout
+    diffed = CliRunner().invoke(main, ["diff", url, "--db", db])
+    assert diffed.exit_code == 0, diffed.output
+    assert "附件 replaced: 附件：岗位表.xlsx" in diffed.stdout
+    assert "\n+003 | 初中英语教师 | 1 | 研究生\n" in diffed.stdout + "\n"
+    as_json = json.loads(
+        CliRunner().invoke(main, ["diff", url, "--db", db, "--format", "json"]).stdout
+    )
+    assert [(f["change"], f["name"]) for f in as_json["files"]] == [
+        ("replaced", "附件：岗位表.xlsx")
+    ]
 
 
 def test_files_fetched_the_first_time_complete_the_version_without_an_event(

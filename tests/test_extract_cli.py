@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from govwatch.cli import main
 from tests import attachment_files as files
+from tests.conftest import LocalServer
 
 
 def test_extract_files_as_jsonl(tmp_path: Path) -> None:
@@ -48,3 +49,41 @@ def test_extract_files_as_jsonl(tmp_path: Path) -> None:
     }
     assert (scanned["status"], scanned["text"]) == ("needs_ocr", "")
     assert "No such file or directory" in result.stderr
+
+
+PAGE = """<html><head><meta charset="utf-8"><title>关于公布岗位表的通知</title></head><body>
+<div class="article"><h1>关于公布岗位表的通知</h1><div class="content">
+<p>各有关学校：现将2024年公开招聘教师岗位表公布如下，请各校认真组织报名工作。</p>
+<p>附件：<a href="/files/gwb.xlsx">岗位表.xlsx</a></p>
+<p>附件：<a href="/files/gone.pdf">说明.pdf</a></p>
+</div></div></body></html>"""
+
+
+def test_clean_with_attachments_fetches_and_extracts(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    http_server.page("/files/gwb.xlsx", files.xlsx(), content_type="application/octet-stream")
+    saved = tmp_path / "notice.html"
+    saved.write_text(PAGE, encoding="utf-8")
+    url = f"{http_server.base}/tzgg/1.html"
+    result = CliRunner().invoke(main, ["clean", str(saved), "--url", url, "--attachments"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    sheet, gone = record["attachments"]
+    assert (sheet["name"], sheet["format"], sheet["status"]) == ("岗位表.xlsx", "xlsx", "ok")
+    assert sheet["url"] == f"{http_server.base}/files/gwb.xlsx"
+    assert "001 | 初中语文教师 | 2 | 本科及以上" in sheet["text"]
+    assert gone == {
+        "name": "说明.pdf",
+        "url": f"{http_server.base}/files/gone.pdf",
+        "error": "HTTP 404",
+    }
+    text = CliRunner().invoke(
+        main, ["clean", str(saved), "--url", url, "--attachments", "--format", "text"]
+    )
+    assert "附件：岗位表.xlsx <" in text.stdout and "  not fetched: HTTP 404" in text.stdout
+    plain = json.loads(CliRunner().invoke(main, ["clean", str(saved), "--url", url]).stdout)
+    assert plain["attachments"][0] == {
+        "name": "岗位表.xlsx",
+        "url": f"{http_server.base}/files/gwb.xlsx",
+    }

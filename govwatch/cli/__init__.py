@@ -21,6 +21,7 @@ from govwatch.cli import (
     notify,
     search,
     serve,
+    show,
     sites,
     worker,
 )
@@ -63,6 +64,7 @@ main.add_command(crawl.crawl)
 main.add_command(history.events)
 main.add_command(history.history)
 main.add_command(history.diff)
+main.add_command(show.show)
 main.add_command(search.search)
 main.add_command(crawl.reparse)
 main.add_command(demo.demo)

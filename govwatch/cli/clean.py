@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,6 +17,7 @@ from govwatch.cli.common import (
     kind_option,
     safe_lines,
 )
+from govwatch.cli.extract import files_text, page_files
 from govwatch.errors import FetchError, GovwatchError
 from govwatch.parsers import Page, clean_bytes, registry
 from govwatch.parsers.records import Expect
@@ -58,17 +60,41 @@ def _clean_one(path: str, url: str | None, parser: str | None, expect: Expect) -
 @click.option("--parser", "parser_name", help="Force a registered parser (see `govwatch parsers`).")
 @kind_option
 @format_option("json", "jsonl", "text", default="json")
+@click.option(
+    "--attachments",
+    "with_files",
+    is_flag=True,
+    help="Fetch each notice's attachments and extract their text (relative links need --url).",
+)
 def clean(
-    paths: tuple[str, ...], url: str | None, parser_name: str | None, expect: Expect, fmt: str
+    paths: tuple[str, ...],
+    url: str | None,
+    parser_name: str | None,
+    expect: Expect,
+    fmt: str,
+    with_files: bool,
 ) -> None:
     """Clean saved HTML pages or text dumps (PATH ... or - for standard input)."""
     check_parser(parser_name)
+    settings = Settings.from_env()
+
+    def as_json(page: Page) -> dict[str, Any]:
+        record = page.to_json()
+        if with_files and page.kind == "detail":
+            record["attachments"] = page_files(page, settings)
+        return record
+
+    def as_text(page: Page) -> str:
+        if with_files and page.kind == "detail":
+            return page.to_text() + files_text(page_files(page, settings))
+        return page.to_text()
+
     inputs = list(paths) or ["-"]
     if fmt == "jsonl":
         failed = 0
         for path in inputs:
             try:
-                record = {"input": path, **_clean_one(path, url, parser_name, expect).to_json()}
+                record = {"input": path, **as_json(_clean_one(path, url, parser_name, expect))}
             except GovwatchError as exc:
                 failed += 1
                 record = {"input": path, "error": str(exc)}
@@ -79,11 +105,11 @@ def clean(
         return
     pages = [_clean_one(path, url, parser_name, expect) for path in inputs]
     if fmt == "text":
-        click.echo("\n\n\f\n".join(safe_lines(page.to_text()) for page in pages))
+        click.echo("\n\n\f\n".join(safe_lines(as_text(page)) for page in pages))
     elif len(pages) == 1:
-        click.echo(dump(pages[0].to_json()))
+        click.echo(dump(as_json(pages[0])))
     else:
-        click.echo(dump([page.to_json() for page in pages]))
+        click.echo(dump([as_json(page) for page in pages]))
 
 
 @click.command(cls=ExitsOneOnFailure)

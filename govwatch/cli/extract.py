@@ -12,6 +12,10 @@ import click
 
 from govwatch.cli.common import ExitsOneOnFailure, dump
 from govwatch.crawler.sandbox import Limits, Sandbox
+from govwatch.parsers import Page
+from govwatch.parsers.attachments import Extraction
+from govwatch.settings import Settings
+from govwatch.store.file_diff import shown_text
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
@@ -77,3 +81,39 @@ def extract(paths: tuple[str, ...], timeout: float, memory_mb: int) -> None:
         click.echo(dump(record))
     if failed:
         sys.exit(1)
+
+
+def page_files(page: Page, settings: Settings) -> list[dict[str, Any]]:
+    """`govwatch clean --attachments`: the page's attachments fetched, their texts
+    extracted, in the page's order."""
+    from govwatch.crawler.attachments import fetch_files
+
+    fetched = {
+        f.url: f for f in asyncio.run(fetch_files([a.url for a in page.attachments], settings))
+    }
+    out: list[dict[str, Any]] = []
+    for attachment in page.attachments:
+        got = fetched[attachment.url]
+        entry: dict[str, Any] = {"name": attachment.name, "url": attachment.url}
+        if got.error is not None or got.extraction is None:
+            entry["error"] = got.error
+        else:
+            entry |= {"sha256": got.sha256, "size": got.size, **got.extraction.to_json()}
+        out.append(entry)
+    return out
+
+
+def files_text(files: list[dict[str, Any]]) -> str:
+    """The fetched attachments for reading: a head line each, then its text."""
+    lines: list[str] = []
+    for file in files:
+        lines += ["", f"附件：{file['name']} <{file['url']}>"]
+        if "error" in file:
+            lines.append(f"  not fetched: {file['error']}")
+            continue
+        lines.append(
+            f"  {file['sha256']}  {file['media_type']}  {file['status']}  {file['size']} bytes"
+        )
+        extraction = Extraction.from_json(file)
+        lines += ["  " + line for line in shown_text(extraction).splitlines()]
+    return "\n".join(lines)

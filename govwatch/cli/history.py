@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
@@ -139,13 +140,19 @@ def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) 
         old_no = from_ or max(new_no - 1, 1)
         old = store.version(url, old_no)
         new = store.version(url, new_no)
+        files = store.file_changes(old, new)
     finally:
         store.close()
     body = diff_bodies(old.body, new.body)
     if fmt == "json":
-        click.echo(dump({"url": url, **versions_json(old, new)}))
+        changed_files = [change.to_json() for change in files]
+        click.echo(dump({"url": url, **versions_json(old, new), "files": changed_files}))
     elif fmt == "html":
-        click.echo(to_html(body))
+        parts = [to_html(body)]
+        for change in files:
+            head = f"附件 {change.change}: {change.name}"
+            parts += [f"<h3>{html.escape(head)}</h3>", to_html(change.diff())]
+        click.echo("\n".join(parts))
     else:
         lines = []
         if old.title != new.title:
@@ -154,4 +161,6 @@ def diff(url: str, db: str | None, from_: int | None, to: int | None, fmt: str) 
             if old.meta.get(key) != new.meta.get(key):
                 lines += [f"-{key}: {old.meta.get(key, '')}", f"+{key}: {new.meta.get(key, '')}"]
         text = to_unified(body, old_label=f"{url} v{old_no}", new_label=f"{url} v{new_no}")
-        click.echo(safe_lines("\n".join([*lines, text]).strip("\n")))
+        # Each attachment file added, removed or replaced, its text diffed like the body.
+        lines += [text, *(change.unified() for change in files)]
+        click.echo(safe_lines("\n".join(lines).strip("\n")))

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from types import FrameType
 from typing import Any
+from urllib.parse import quote
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -228,6 +229,9 @@ class Views:
             site_name=site_name,
             version=shown,
             versions=versions[::-1],
+            files=self.store.texts([a.sha256 for a in shown.attachments if a.sha256])
+            if shown
+            else {},
             paragraphs=[p for p in shown.body.split("\n") if p.strip()] if shown else [],
         )
         # Every change (a version, a removal, a return) happens at a check, so the last check
@@ -255,8 +259,32 @@ class Views:
             fields=pages.field_changes(old, new),
             added=added,
             removed=removed,
+            files=[
+                (change, pages.diff_blocks(change.diff()))
+                for change in self.store.file_changes(old, new)
+            ],
         )
         return self.page(request, body, max(old.fetched_at, new.fetched_at))
+
+    def attachment_file(self, request: Request) -> Response:
+        """The stored copy of a file one of the notice's versions links, as fetched."""
+        notice = self._notice(request)
+        sha256 = request.path_params["sha256"]
+        for version in self.store.history(notice.url):
+            named = next((a for a in version.attachments if a.sha256 == sha256), None)
+            if named is not None:
+                break
+        else:
+            raise HTTPException(404, "这条公告没有这个附件文件")
+        found = self.store.file_content(sha256)
+        if found is None:
+            raise HTTPException(404, "这个附件文件没有存档")
+        content, media_type = found
+        # Never shown inline: a file from a site is not a page of ours.
+        disposition = "attachment; filename*=UTF-8''" + quote(named.name or sha256)
+        headers = {"content-disposition": disposition, "etag": f'"{sha256}"'}
+        headers["cache-control"] = "public, max-age=31536000, immutable"
+        return Response(content, media_type=media_type, headers=headers)
 
     # Operations
 
@@ -378,6 +406,7 @@ def create_app(
             Route("/opml", views.opml),
             Route("/notices/{notice_id:int}", views.notice),
             Route("/notices/{notice_id:int}/diff", views.diff),
+            Route("/notices/{notice_id:int}/files/{sha256:str}", views.attachment_file),
             search_route(store, views.render, views.page),
             api_routes(store, base_url),
             Route("/healthz", views.healthz),

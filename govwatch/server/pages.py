@@ -136,10 +136,12 @@ def field_changes(old: VersionRow, new: VersionRow) -> list[FieldChange]:
 def attachment_changes(
     old: VersionRow, new: VersionRow
 ) -> tuple[list[Attachment], list[Attachment]]:
-    """(added, removed) attachments, in page order."""
-    before, after = set(old.attachments), set(new.attachments)
-    return [a for a in new.attachments if a not in before], [
-        a for a in old.attachments if a not in after
+    """(added, removed) attachments, in page order, by name and URL (a file replaced
+    behind the same link is a change of its own: Store.file_changes)."""
+    before = {(a.name, a.url) for a in old.attachments}
+    after = {(a.name, a.url) for a in new.attachments}
+    return [a for a in new.attachments if (a.name, a.url) not in before], [
+        a for a in old.attachments if (a.name, a.url) not in after
     ]
 
 
