@@ -147,6 +147,7 @@ class NoticeFiles:
         cap = min(self.settings.attachment_max_bytes, budget)
         resp = await self.pages.get(link, headers, max_bytes=cap)
         if resp.status == 304 and previous:
+            await self._extract(previous, None)
             return previous, 0
         if resp.status >= 400:
             raise refuse(resp)
@@ -154,9 +155,20 @@ class NoticeFiles:
         sha = hashlib.sha256(data).hexdigest()
         if not self.store.has_file(sha):
             self.store.save_file(sha, data, identify(data), resp.content_type)
-        if not self.store.has_text(sha, generation()):
-            self.store.save_text(sha, generation(), await self.sandbox.extract(data))
+        await self._extract(sha, data)
         etag, modified = resp.headers.get("etag"), resp.headers.get("last-modified")
         if etag or modified:
             self.store.save_validators(link, etag, modified)
         return sha, len(data)
+
+    async def _extract(self, sha: str, data: bytes | None) -> None:
+        """The file's text by this generation of the extractors, unless it has one: after
+        an upgrade, an unchanged file (a 304) is read again from the store."""
+        if self.store.has_text(sha, generation()):
+            return
+        if data is None:
+            stored = self.store.file_content(sha)
+            if stored is None:
+                return
+            data = stored[0]
+        self.store.save_text(sha, generation(), await self.sandbox.extract(data))

@@ -16,6 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from govwatch.cli import main
+from govwatch.crawler import attachments
+from govwatch.crawler.attachments import generation
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.seeds import load_seeds
 from govwatch.settings import Settings
@@ -109,7 +111,7 @@ def texts_of(store: Store, url: str) -> dict[str, tuple[str, str, str]]:
 
 
 def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchanged(
-    http_server: LocalServer, tmp_path: Path
+    http_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shelf = Files(http_server)
     pdf = files.pdf()  # reportlab stamps each PDF it writes with the time
@@ -190,10 +192,17 @@ def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchang
         assert "<h2>附件</h2>" not in page  # the same link: no attachment added or removed
         assert "<ins>003 | 初中英语教师 | 1 | 研究生</ins>" in page
 
+        # A release whose extractors differ: every file read again, from the store.
+        monkeypatch.setattr(attachments, "generation", lambda: "next-release")
         asked = shelf.mark()
         third = crawl(store, seeds).sites["qs"]
         assert (third.new, third.revised, third.unchanged, third.errors) == (0, 0, 3, 0)
         assert shelf.full_fetches(asked) == []
+        assert len(store.events()) == 4  # 3 new, 1 revised: re-extraction makes no event
+        sheet = store.current_files(f"{http_server.base}/tzgg/2.html")[
+            f"{http_server.base}/files/gwb.xlsx"
+        ]
+        assert store.has_text(sheet, "next-release") and store.has_text(sheet, generation())
 
 
 def _cli_shows_and_diffs(tmp_path: Path, url: str) -> None:
