@@ -173,7 +173,8 @@ class _Stages:
         return timed
 
 
-# (stage, module, names): the functions whose own time makes each stage.
+# (stage, module, names): the functions whose own time makes each stage (names a release
+# lacks are skipped, so that an older release's profile can be taken too).
 STAGES = (
     ("decode", "govwatch.parsers.clean", ("decode_html",)),
     ("parse", "govwatch.parsers.html", ("LexborHTMLParser",)),
@@ -185,7 +186,7 @@ STAGES = (
     ("metadata", "govwatch.parsers.detail", ("squash_parts",)),
     ("metadata", "govwatch.parsers.detail", ("clean_body", "attachments_in")),
     ("listing search", "govwatch.parsers.listing", ("ListingSearch.find",)),
-    ("listing search", "govwatch.parsers.generic", ("has_pager",)),
+    ("listing search", "govwatch.parsers.generic", ("has_pager", "find_listing")),
     ("listing search", "govwatch.parsers.generic", ("next_page_links", "links_base")),
     ("listing search", "govwatch.parsers.generic", ("is_listing", "quiet", "column_page")),
     ("listing search", "govwatch.parsers.generic", ("covers", "rows_of_text")),
@@ -217,8 +218,8 @@ def profile(corpora: dict[str, list[Path]], repeat: int) -> None:
             owner: Any = module
             *classes, attr = name.split(".")
             for cls in classes:
-                owner = getattr(owner, cls)
-            if hasattr(owner, attr):
+                owner = getattr(owner, cls, None)
+            if owner is not None and hasattr(owner, attr):
                 setattr(owner, attr, stages.wrap(stage, getattr(owner, attr)))
     clean = stages.wrap("other", clean_bytes)
     to_json = stages.wrap("JSON", lambda page: json.dumps(page.to_json(), ensure_ascii=False))
