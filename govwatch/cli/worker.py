@@ -15,7 +15,9 @@ from govwatch.settings import Settings
 @click.command()
 @seeds_option
 @click.option(
-    "--topics", "topics_path", help="Topics file, checked against the seeds as serve does."
+    "--topics",
+    "topics_path",
+    help="Topics file, checked against the seeds as serve does; their notify URLs are pushed to.",
 )
 @db_option
 @click.option(
@@ -30,12 +32,14 @@ def worker(
 ) -> None:
     """Crawl due sites from the fleet's job queue in PostgreSQL, until stopped."""
     from govwatch.crawler.seeds import load_seeds
+    from govwatch.feeds.push import Notifier
     from govwatch.feeds.topics import load_topics
     from govwatch.fleet.worker import run
+    from govwatch.server.app import public_url
 
     settings = Settings.from_env(db=db, topics=topics_path)
     seeds = load_seeds(Path(seeds_path or settings.seeds))
-    load_topics(Path(settings.topics) if settings.topics else None, {s.id for s in seeds})
+    topics = load_topics(Path(settings.topics) if settings.topics else None, {s.id for s in seeds})
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -44,7 +48,8 @@ def worker(
         logging.getLogger(chatty).setLevel(logging.WARNING)
     store = open_store(db)
     try:
-        status = run(store, seeds, settings, concurrency)
+        notifier = Notifier(store, topics, public_url(settings), settings)
+        status = run(store, seeds, settings, concurrency, notifier if notifier else None)
     finally:
         store.close()
     sys.exit(status)

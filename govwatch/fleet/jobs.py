@@ -40,6 +40,7 @@ from procrastinate.manager import JobManager
 from govwatch.crawler.claimed import crawl_claimed
 from govwatch.crawler.politeness import StoreSlots
 from govwatch.crawler.seeds import Seed
+from govwatch.feeds.push import Notifier
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.schedule import Claim
@@ -65,6 +66,8 @@ class Fleet:
     seeds: dict[str, Seed]
     settings: Settings
     conninfo: str
+    notifier: Notifier | None = None
+    """Pushes the topics' events (feeds/push.py); the tick runs it, once across the fleet."""
     slots: StoreSlots = field(init=False)
 
     def __post_init__(self) -> None:
@@ -126,6 +129,10 @@ def make_app(fleet: Fleet) -> procrastinate.App:
         )
         if claims:
             log.info("claimed %d due site(s)", len(claims))
+        if fleet.notifier is not None:
+            pushed = await asyncio.to_thread(fleet.notifier.run)
+            if pushed.sent:
+                log.info("pushed %d event(s)", pushed.sent)
 
     @app.periodic(cron="17 * * * *", periodic_id="purge")
     @app.task(name=PURGE_TASK, queue=CONTROL_QUEUE, queueing_lock=PURGE_TASK)

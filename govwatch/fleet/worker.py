@@ -25,6 +25,7 @@ from procrastinate.worker import Worker
 from govwatch.crawler.claimed import plan_of
 from govwatch.crawler.seeds import Seed
 from govwatch.errors import ConfigError
+from govwatch.feeds.push import Notifier
 from govwatch.fleet.jobs import CONTROL_QUEUE, CRAWL_QUEUE, Fleet, make_app
 from govwatch.settings import Settings
 from govwatch.store import Store
@@ -32,9 +33,15 @@ from govwatch.store import Store
 log = logging.getLogger(__name__)
 
 
-def run(store: Store, seeds: Sequence[Seed], settings: Settings, concurrency: int) -> int:
+def run(
+    store: Store,
+    seeds: Sequence[Seed],
+    settings: Settings,
+    concurrency: int,
+    notifier: Notifier | None = None,
+) -> int:
     """Work until stopped; returns the exit status (0 after a clean stop, 128 + the
-    signal after a stop now)."""
+    signal after a stop now). With `notifier`, the fleet's tick pushes the events."""
     conninfo = store.queue_conninfo()
     if conninfo is None:
         raise ConfigError(
@@ -44,7 +51,9 @@ def run(store: Store, seeds: Sequence[Seed], settings: Settings, concurrency: in
     if not settings.heartbeat < settings.stalled_after:
         raise ConfigError("GOVWATCH_HEARTBEAT must be shorter than GOVWATCH_STALLED_AFTER")
     store.plan_sites([plan_of(seed) for seed in seeds])
-    fleet = Fleet(store, {seed.id: seed for seed in seeds}, settings, conninfo)
+    if notifier is not None:
+        notifier.start()
+    fleet = Fleet(store, {seed.id: seed for seed in seeds}, settings, conninfo, notifier)
     return asyncio.run(_work(fleet, concurrency))
 
 
