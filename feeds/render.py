@@ -39,6 +39,7 @@ from xml.etree import ElementTree
 
 from feedgen.feed import FeedGenerator
 
+from govwatch.feeds.files import item_files
 from govwatch.feeds.items import Item, build_item
 from govwatch.feeds.topics import SEARCH_ID, Topic
 from govwatch.store import Store
@@ -178,7 +179,8 @@ class FeedBuilder:
             )
             for event in events:
                 if _wanted(self.store, topic, query, event):
-                    found.append(build_item(event, self.base_url, self._identity))
+                    files = item_files(self.store, event)
+                    found.append(build_item(event, self.base_url, self._identity, files))
                     if len(found) == self.max_items:
                         break
             if len(events) < batch:
@@ -359,8 +361,7 @@ def _wanted(store: Store, topic: Topic, query: Query | None, event: FeedEventRow
     if matches(query, document_text(event.title, event.body, event.meta, names)):
         return True
     # Rarely needed, so read only now: the index found it, perhaps in an attachment's text.
-    files = [a.sha256 for a in event.attachments if a.sha256]
-    texts = [t.extraction.text for t in store.texts(files).values()] if files else []
+    texts = store.file_texts(event.notice_id, event.version)
     return bool(texts) and matches(
         query, document_text(event.title, event.body, event.meta, names, texts)
     )

@@ -265,6 +265,16 @@ class Search(StoreCore):
 
         return self._read(work)
 
+    def file_texts(self, notice_id: int, number: int) -> list[str]:
+        """The text of the files a version names: what search reads besides its record."""
+
+        def work(conn: Connection) -> list[str]:
+            key = sa.and_(versions.c.notice_id == notice_id, versions.c.number == number)
+            row = conn.execute(sa.select(versions.c.attachments).where(key)).one_or_none()
+            return [] if row is None else _file_texts(row, attachment_texts_of(conn, [row]))
+
+        return self._read(work)
+
     def rebuild_search_index(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Index every version again, in one transaction; the number of versions."""
         return self._run(lambda conn: rebuild(conn, progress))
