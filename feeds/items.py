@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from govwatch.feeds.files import ItemFiles, changes_html
 from govwatch.parsers.records import CHINA_TZ, META_KEYS, META_LABELS, Attachment
 from govwatch.store.diff import diff_bodies, to_html
 from govwatch.store.feed_identity import FeedIdentity
@@ -68,8 +69,11 @@ def item_guid(event: FeedEventRow, base_url: str, identity: FeedIdentity) -> str
     return guid
 
 
-def build_item(event: FeedEventRow, base_url: str, identity: FeedIdentity) -> Item:
-    """The item of one event; links lead to `base_url`, the GUID does not depend on it."""
+def build_item(
+    event: FeedEventRow, base_url: str, identity: FeedIdentity, files: ItemFiles | None = None
+) -> Item:
+    """The item of one event; links lead to `base_url`, the GUID does not depend on it.
+    `files`: what the store knows of the attachment files (feeds/files.py)."""
     meta = {k: xml_text(event.meta[k]) for k in META_KEYS if event.meta.get(k)}
     title = xml_text(event.title).strip() or "（无标题）"
     notice_page = f"{base_url}/notices/{event.notice_id}"
@@ -108,7 +112,7 @@ def build_item(event: FeedEventRow, base_url: str, identity: FeedIdentity) -> It
         notice_page=notice_page,
         diff_page=diff_page,
         at=event.at,
-        html=_body_html(event, title, meta, notice_page, diff_page),
+        html=_body_html(event, title, meta, notice_page, diff_page, files or ItemFiles({})),
         categories=categories,
         index_no=meta.get("index_no"),
         issued=shanghai_midnight(meta.get("issued_date")),
@@ -141,6 +145,7 @@ def _body_html(
     meta: dict[str, str],
     notice_page: str,
     diff_page: str | None,
+    files: ItemFiles,
 ) -> str:
     seen = event.at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
     links = [_link(xml_text(event.url), "原文"), _link(notice_page, "govwatch 页面")]
@@ -162,9 +167,11 @@ def _body_html(
         parts.append(f"<table>{rows}</table>")
     if event.kind == "revised":
         parts.append(_changes_html(event, title, meta))
+        if files.changes:
+            parts.append(changes_html(files, diff_page))
     parts.append("<h3>正文</h3>" + _paragraphs(xml_text(event.body)))
     if event.attachments:
-        parts.append("<h3>附件</h3>" + _attachments(event.attachments))
+        parts.append("<h3>附件</h3>" + _attachments(event.attachments, files))
     return "\n".join(parts)
 
 
@@ -202,12 +209,16 @@ def _paragraphs(body: str) -> str:
     return "\n".join(f"<p>{_esc(line)}</p>" for line in body.split("\n") if line.strip())
 
 
-def _attachments(attachments: tuple[Attachment, ...]) -> str:
+def _attachments(attachments: tuple[Attachment, ...], files: ItemFiles) -> str:
     entries = []
     for a in attachments:
         name, url = xml_text(a.name) or xml_text(a.url), xml_text(a.url)
+        note = files.note(a.sha256)
+        said = f"（{_esc(note)}）" if note else ""
         entries.append(
-            f"<li>{_link(url, name)}</li>" if is_web_url(url) else f"<li>{_esc(name)}</li>"
+            f"<li>{_link(url, name)}{said}</li>"
+            if is_web_url(url)
+            else f"<li>{_esc(name)}{said}</li>"
         )
     return f"<ul>{''.join(entries)}</ul>"
 

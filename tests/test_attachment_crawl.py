@@ -20,6 +20,8 @@ from govwatch.crawler import attachments
 from govwatch.crawler.attachments import generation
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.seeds import load_seeds
+from govwatch.feeds.render import FeedBuilder
+from govwatch.feeds.topics import ALL
 from govwatch.settings import Settings
 from govwatch.store import Store
 from tests import attachment_files as files
@@ -121,10 +123,15 @@ def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchang
     shelf.put("/files/xx.et", files.xls())
     shelf.put("/files/gwb.xlsx", files.xlsx())
     shelf.put("/files/jd.ofd", files.ofd())
+    shelf.put("/files/scan.pdf", files.scanned_pdf())
     seeds = site(
         http_server,
         {
-            1: [("附件1：岗位表.pdf", "/files/gw.pdf"), ("附件2：岗位表.doc", "/files/gwb.doc")],
+            1: [
+                ("附件1：岗位表.pdf", "/files/gw.pdf"),
+                ("附件2：岗位表.doc", "/files/gwb.doc"),
+                ("附件3：报名表.pdf", "/files/scan.pdf"),
+            ],
             2: [("附件：学校名单.et", "/files/xx.et"), ("附件：岗位表.xlsx", "/files/gwb.xlsx")],
             3: [
                 ("决定.ofd", "/files/jd.ofd"),
@@ -172,6 +179,14 @@ def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchang
         assert "003 | 初中英语教师 | 1 | 研究生" in two["附件：岗位表.xlsx"][2]
 
         _cli_shows_and_diffs(tmp_path, f"{http_server.base}/tzgg/2.html")
+        feed = json.loads(FeedBuilder(store, "http://govwatch.test").render(ALL, "json").body)
+        html_of = {item["title"]: item["content_html"] for item in feed["items"]}
+        revised = next(h for t, h in html_of.items() if t.startswith("[修订]"))
+        assert "<p>更换：附件：岗位表.xlsx</p>" in revised
+        assert "<li>+ 003 | 初中英语教师 | 1 | 研究生</li>" in revised
+        assert '/diff?from=1&amp;to=2">完整对比</a>' in revised
+        scanned = next(h for h in html_of.values() if "附件3：报名表.pdf" in h)
+        assert "附件3：报名表.pdf</a>（扫描件，未提取文字）" in scanned
         notice = store.notice(f"{http_server.base}/tzgg/2.html")
         assert notice is not None
         sheet_sha = store.current_files(f"{http_server.base}/tzgg/2.html")[
