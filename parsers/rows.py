@@ -75,26 +75,31 @@ def _link_text(a: LexborNode) -> tuple[str, str | None]:
     if not any(c.is_element_node for c in a.iter()):
         return squash(a.text(deep=True, separator="")), None
     parts: list[str] = []
-    date: str | None = None
-    title = _title_part(a)
+    dates: list[str] = []
+    title = _title_part(a).mem_id
+    _link_pieces(a, title == a.mem_id, title, parts, dates)
+    return squash("".join(parts)), dates[0] if dates else None
 
-    def walk(node: LexborNode, inside: bool) -> None:
-        nonlocal date
-        for child in node.iter(include_text=True):
-            if child.tag == "-text":
-                if inside:
-                    parts.append(child.text(deep=False))
-            elif child.is_element_node:
-                whole = squash(child.text(deep=True, separator=""))
-                if whole and is_badge(whole):
-                    continue
-                if whole and len(whole) <= 12 and find_date(whole):
-                    date = date or find_date(whole)
-                    continue
-                walk(child, inside or child.mem_id == title.mem_id)
 
-    walk(a, title.mem_id == a.mem_id)
-    return squash("".join(parts)), date
+def _link_pieces(
+    node: LexborNode, inside: bool, title: int, parts: list[str], dates: list[str]
+) -> None:
+    """The texts inside the title part, and the dates of pieces that only date the row.
+    (A function of its own, not a closure calling itself: such a closure is a reference
+    cycle that keeps the page's whole tree alive until the garbage collector runs.)"""
+    for child in node.iter(include_text=True):
+        if child.tag == "-text":
+            if inside:
+                parts.append(child.text(deep=False))
+        elif child.is_element_node:
+            whole = squash(child.text(deep=True, separator=""))
+            if whole and is_badge(whole):
+                continue
+            date = find_date(whole) if whole and len(whole) <= 12 else None
+            if date:
+                dates.append(date)
+                continue
+            _link_pieces(child, inside or child.mem_id == title, title, parts, dates)
 
 
 def _pieces_outside(row: LexborNode, link: LexborNode) -> list[str]:
