@@ -344,6 +344,9 @@ class _SiteCrawl:
         except PageFailure as failure:
             self._record_error(url, failure)
             return
+        # What re-extraction compares is the page without the files fetched now: a file
+        # replaced in this crawl is a revision, not part of re-cleaning the stored page.
+        cleaned = page
         if self.files is not None:
             page = await self.files.attach(url, page)
         outcome = self.store.record_page(
@@ -354,7 +357,7 @@ class _SiteCrawl:
             self.run_id,
             parser_version=self.parser_version,
             content_type=resp.content_type,
-            reclean=partial(self._reclean, resp, page),
+            reclean=partial(self._reclean, resp, cleaned),
             baseline=self.baselining and not self._recent(page, url),
         )
         self._save_validators(url, resp)

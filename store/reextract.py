@@ -80,7 +80,7 @@ class Reextraction(StoreCore):
                         versions.c.number == stored.number,
                     )
                 ).one()
-                record = cleaned_record(page)
+                record = with_stored_files(cleaned_record(page), current)
                 digest = content_hash(record)
                 changed += digest != current.content_hash
                 replace_record(conn, current, record, digest, parser_version, now)
@@ -110,10 +110,23 @@ def reclean_version(
     when the page can no longer be cleaned (it then compares as before)."""
     try:
         page = reclean(zlib.decompress(current.raw_html), current.content_type)
-        record = cleaned_record(page)
+        record = with_stored_files(cleaned_record(page), current)
     except (GovwatchError, ValueError, zlib.error):
         return current
     return replace_record(conn, current, record, content_hash(record), parser_version, now)
+
+
+def with_stored_files(record: dict[str, Any], current: sa.Row[Any]) -> dict[str, Any]:
+    """A record cleaned again from a version's raw page, its attachments given the sha256s
+    that version has for their URLs (and no other): the raw page cannot say which file was
+    fetched, and a file fetched since is a change of the site, not of our cleaning."""
+    fetched = {a["url"]: a["sha256"] for a in current.attachments or [] if a.get("sha256")}
+    attachments = []
+    for entry in record["attachments"]:
+        named = {k: v for k, v in entry.items() if k != "sha256"}
+        sha = fetched.get(entry["url"])
+        attachments.append({**named, "sha256": sha} if sha else named)
+    return {**record, "attachments": attachments}
 
 
 def replace_record(
