@@ -4,6 +4,7 @@ cursors newest first without repeats, filters are search's, ETags give 304, noth
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,6 +109,29 @@ def test_every_route_answers_as_described(store: Store) -> None:
         "offset"
         in api.checked("/api/events", "/api/events", 400, since="2025-03-01T00:00")["error"]
     )
+
+
+def test_bad_numbers_are_400_not_500(store: Store) -> None:
+    new_revised_removed(store)
+    api = Api(store)
+    notice_id = api.get("/api/notices").json()["notices"][0]["id"]
+
+    def cursor(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    nines = "9" * 5000
+    for path, template, params in (
+        ("/api/notices", "/api/notices", {"limit": "²"}),
+        ("/api/notices", "/api/notices", {"limit": nines}),
+        ("/api/notices", "/api/notices", {"cursor": cursor("2025-02-28|²")}),
+        ("/api/notices", "/api/notices", {"cursor": cursor(f"2025-02-28|{2**64}")}),
+        ("/api/events", "/api/events", {"limit": "1" * 5000}),
+        ("/api/events", "/api/events", {"cursor": cursor("9" * 30)}),
+        ("/api/events", "/api/events", {"cursor": cursor(nines)}),
+        (f"/api/notices/{notice_id}/diff", "/api/notices/{id}/diff", {"from": "²"}),
+        (f"/api/notices/{notice_id}/diff", "/api/notices/{id}/diff", {"to": nines}),
+    ):
+        assert "error" in api.checked(path, template, 400, **params), params
 
 
 def test_notices_page_newest_first_by_date_without_repeats(store: Store) -> None:

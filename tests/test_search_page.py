@@ -101,6 +101,8 @@ def test_search_page_escapes_site_text_and_rejects_bad_input(client: Client) -> 
         ({"q": "双减", "since": "昨天"}, "起始日期应是 YYYY-MM-DD"),
         ({"q": "双减", "kind": "deleted"}, "没有 deleted 这种事件"),
         ({"q": "双减", "page": "0"}, "page 应是"),
+        ({"q": "双减", "page": "²"}, "page 应是"),
+        ({"q": "双减", "page": "9" * 5000}, "page 应是"),
     ):
         response = client.get("/search", params=params)
         assert response.status_code == 400 and message in response.text, params

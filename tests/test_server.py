@@ -413,7 +413,9 @@ def test_notice_page(client: httpx.Client, crawled: Crawled) -> None:
     )
     assert cached.status_code == 304
     assert client.get(f"/notices/{crawled.revised}", params={"version": 9}).status_code == 404
-    assert client.get(f"/notices/{crawled.revised}", params={"version": "x"}).status_code == 400
+    for bad in ("x", "²", "9" * 5000):
+        assert client.get(f"/notices/{crawled.revised}", params={"version": bad}).status_code == 400
+    assert client.get(f"/notices/{crawled.revised}/diff?to=²").status_code == 400
     assert client.get("/notices/999999").status_code == 404
     assert client.get(f"/notices/{2**63}").status_code == 404
 

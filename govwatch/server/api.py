@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 
 from govwatch.parsers.records import CHINA_TZ
 from govwatch.server.openapi import openapi_document
+from govwatch.server.params import whole_number
 from govwatch.store import Store, VersionRow
 from govwatch.store.diff import versions_json
 from govwatch.store.filters import NoticeFilter
@@ -220,18 +221,20 @@ def _limit(request: Request) -> int:
     raw = request.query_params.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = whole_number(raw, 1, MAX_LIMIT)
+    if limit is None:
         raise BadRequest(f"limit: a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return limit
 
 
 def _positive(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    number = whole_number(raw, 1, MAX_ID)
+    if number is None:
         raise BadRequest(f"{name}: a version number (1, 2, …)")
-    return int(raw)
+    return number
 
 
 def _encode(text: str) -> str:
@@ -248,17 +251,18 @@ def _decode(raw: str) -> str:
 def _notice_cursor(raw: str | None) -> tuple[str, int] | None:
     if not raw:
         return None
-    day, _, notice_id = _decode(raw).partition("|")
-    if not notice_id.isdigit():
+    day, _, raw_id = _decode(raw).partition("|")
+    notice_id = whole_number(raw_id, 0, MAX_ID)
+    if notice_id is None:
         raise BadRequest("cursor: not a cursor this API gave")
-    return day, int(notice_id)
+    return day, notice_id
 
 
 def _int_cursor(raw: str) -> int:
-    text = _decode(raw)
-    if not text.isdigit():
+    event_id = whole_number(_decode(raw), 0, MAX_ID)
+    if event_id is None:
         raise BadRequest("cursor: not a cursor this API gave")
-    return int(text)
+    return event_id
 
 
 def _iso(when: datetime | None) -> str | None:

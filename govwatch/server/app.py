@@ -46,6 +46,7 @@ from govwatch.fleet.figures import FleetCollector
 from govwatch.server import pages
 from govwatch.server.api import api_routes
 from govwatch.server.metrics import Metrics
+from govwatch.server.params import whole_number
 from govwatch.server.push import PushDeliveries, PushLoop, push_health
 from govwatch.server.scheduler import CrawlScheduler
 from govwatch.server.search import search_route
@@ -349,9 +350,10 @@ def _int_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    number = whole_number(raw, 1, MAX_ID)
+    if number is None:
         raise HTTPException(400, f"{name} 应是版本号（正整数）")
-    return int(raw)
+    return number
 
 
 def create_app(

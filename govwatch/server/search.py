@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from govwatch.server.params import whole_number
 from govwatch.store import Store
 from govwatch.store.filters import NoticeFilter
 from govwatch.store.rows import EVENT_LABELS, EventKind
@@ -98,8 +99,8 @@ def search_route(store: Store, render: Render, page: Page) -> Route:
 
 def _form(request: Request) -> Form:
     params = request.query_params
-    raw_page = params.get("page", "1")
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+    page = whole_number(params.get("page", "1"), 1, MAX_PAGE)
+    if page is None:
         raise HTTPException(400, f"page 应是 1 到 {MAX_PAGE} 的页码")
     kind = params.get("kind", "")
     if kind and kind not in EVENT_LABELS:
@@ -112,7 +113,7 @@ def _form(request: Request) -> Form:
         since=params.get("since", "").strip(),
         until=params.get("until", "").strip(),
         kind=kind,
-        page=int(raw_page),
+        page=page,
     )
 
 
