@@ -44,14 +44,21 @@ class PushLoop:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
-        await run_in_threadpool(self.notifier.start)
+        # Nothing ends the loop but stop(): a task that died would push nothing until a
+        # restart, and nobody would know.
+        started = False
         while True:
             try:
+                if not started:  # the database may be away at startup too
+                    await run_in_threadpool(self.notifier.start)
+                    started = True
                 report = await run_in_threadpool(self.notifier.run)
                 if report.sent:
                     log.info("pushed %d event(s)", report.sent)
             except GovwatchError as exc:  # the database away for a moment: try again
                 log.error("push: %s", exc)
+            except Exception:
+                log.exception("push: unexpected error; trying again")
             await asyncio.sleep(POLL_SECONDS)
 
 
