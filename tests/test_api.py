@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from govwatch.feeds.topics import ALL
+from govwatch.parsers.records import CHINA_TZ
 from govwatch.server.app import create_app
 from govwatch.settings import Settings
 from govwatch.store import Store
@@ -183,6 +185,12 @@ def test_events_since_in_order_with_a_cursor(store: Store) -> None:
     everything = api.checked("/api/events", "/api/events")["events"]
     later = api.checked("/api/events", "/api/events", since=everything[2]["at"])["events"]
     assert later == everything[2:]
+    # Typed into a URL as-is: the + of +08:00 arrives as a space.
+    typed = datetime.fromisoformat(everything[2]["at"]).astimezone(CHINA_TZ).isoformat()
+    assert "+08:00" in typed
+    answer = api.get(f"/api/events?since={typed}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["events"] == later
     first = api.checked("/api/events", "/api/events", limit=3)
     rest = api.checked("/api/events", "/api/events", cursor=first["next_cursor"])
     assert first["events"] + rest["events"] == everything and rest["next_cursor"] is None

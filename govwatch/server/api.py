@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, cast
@@ -42,6 +43,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_ID = 2**31 - 1
 EVENT_KINDS: tuple[EventKind, ...] = ("new", "revised", "removed", "restored")
+PLUS_AS_SPACE = re.compile(r"(?<=\d) (\d{2}(?::?\d{2})?)$")
 
 
 class BadRequest(Exception):
@@ -205,6 +207,8 @@ def _since(raw: str | None) -> datetime | None:
     """An ISO 8601 time with its offset, or a date (its midnight in China)."""
     if not raw:
         return None
+    # "+08:00" typed into a URL as-is arrives as " 08:00": a + in a query is a space.
+    raw = PLUS_AS_SPACE.sub(r"+\1", raw)
     try:
         if len(raw) == len("2026-12-01"):
             day = date.fromisoformat(raw)
