@@ -14,8 +14,10 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
+from govwatch.errors import StoreError
 from govwatch.feeds.topics import ALL
 from govwatch.parsers.records import CHINA_TZ
+from govwatch.server import api as api_module
 from govwatch.server.app import create_app
 from govwatch.settings import Settings
 from govwatch.store import Store
@@ -134,6 +136,28 @@ def test_bad_numbers_are_400_not_500(store: Store) -> None:
         (f"/api/notices/{notice_id}/diff", "/api/notices/{id}/diff", {"to": nines}),
     ):
         assert "error" in api.checked(path, template, 400, **params), params
+
+
+def test_errors_under_api_are_json(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = Api(store)
+    for path, method, status in (
+        ("/api/nothing", "GET", 404),
+        ("/api/notices/1/nothing", "GET", 404),
+        ("/api/notices", "POST", 405),
+    ):
+        answer = api.get(path, method=method)
+        assert answer.status_code == status, path
+        assert answer.headers["content-type"].startswith("application/json"), path
+        assert set(answer.json()) == {"error"}, path
+    assert "GET" in api.get("/api/notices", method="POST").headers["allow"]
+
+    def away(*args: Any, **kwargs: Any) -> Any:
+        raise StoreError("database away")
+
+    monkeypatch.setattr(api_module, "list_notices", away)
+    data = api.checked("/api/notices", "/api/notices", 503)
+    assert data == {"error": "the database cannot be reached for now"}
+    assert "<html" in api.get("/nothing").text.lower()  # the pages keep their HTML
 
 
 def test_notices_page_newest_first_by_date_without_repeats(store: Store) -> None:

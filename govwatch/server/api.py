@@ -6,7 +6,7 @@ pages: `limit` items and a `next_cursor` to pass as `cursor` for the next page (
 the last), an opaque token of where the page ended, so a page never repeats or skips an
 item while crawls add more. Every answer carries an ETag and `Cache-Control` like the feeds
 and answers a matching `If-None-Match` with 304; errors are `{"error": "…"}` with 400 or
-404.
+404 (and 405, or 503 when the database is away), never the site's HTML error pages.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -163,6 +163,17 @@ def api_routes(store: Store, base_url: str) -> Mount:
             Route("/openapi.json", endpoint(openapi)),
         ],
     )
+
+
+def under_api(request: Request) -> bool:
+    """Whether an error on `request` is answered in JSON, like the rest of /api."""
+    return request.url.path == "/api" or request.url.path.startswith("/api/")
+
+
+def api_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """An error under /api, which programs read: `{"error": message}`, never an HTML page."""
+    extra = {"cache-control": "no-store", **(headers or {})}
+    return JSONResponse({"error": message}, status_code=status, headers=extra)
 
 
 def _notice_row(store: Store, request: Request) -> Any:

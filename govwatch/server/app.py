@@ -44,7 +44,7 @@ from govwatch.feeds.render import FeedBuilder, opml
 from govwatch.feeds.topics import Topic, search_topic
 from govwatch.fleet.figures import FleetCollector
 from govwatch.server import pages
-from govwatch.server.api import api_routes
+from govwatch.server.api import api_error, api_routes, under_api
 from govwatch.server.metrics import Metrics
 from govwatch.server.params import whole_number
 from govwatch.server.push import PushDeliveries, PushLoop, push_health
@@ -393,12 +393,16 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if under_api(request):  # an unknown /api path, a POST: the reason phrase, in JSON
+            return api_error(exc.status_code, exc.detail, exc.headers)
         # Starlette's own errors (an unknown path, a POST) carry the English reason phrase.
         detail = STATUS_MESSAGES.get(exc.detail, exc.detail)
         return await run_in_threadpool(views.error, request, exc.status_code, detail)
 
     async def store_error(request: Request, exc: Exception) -> Response:
         log.error("%s %s: %s", request.method, request.url.path, exc)
+        if under_api(request):
+            return api_error(503, "the database cannot be reached for now")
         return await run_in_threadpool(views.error, request, 503, "数据库暂时无法访问")
 
     app = Starlette(

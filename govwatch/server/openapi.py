@@ -70,6 +70,10 @@ def _ok(schema: str, description: str) -> dict[str, Any]:
             "description": "A parameter it cannot use.",
             "content": {"application/json": {"schema": _ref("Error")}},
         },
+        "503": {
+            "description": "The database cannot be reached for now; try again later.",
+            "content": {"application/json": {"schema": _ref("Error")}},
+        },
     }
 
 
