@@ -243,7 +243,13 @@ class Notifier:
                 title, body = digest([d.line for d in claimed])
             error = self._masked_send(target, title, body)
             if error is None:
-                mark_sent(self.store, ids)
+                if mark_sent(self.store, claimed) < len(ids):
+                    log.warning(
+                        "push to %s: sending outlasted its %ds claim; another sender may "
+                        "have sent it too",
+                        target.label,
+                        SEND_LEASE.total_seconds(),
+                    )
                 report.sent += len(ids)
                 continue
             report.failed += len(ids)
@@ -252,7 +258,7 @@ class Notifier:
                 seconds=min(self.settings.notify_retry_base * 2 ** (attempts - 1), MAX_BACKOFF)
             )
             given_up = attempts >= self.settings.notify_attempts
-            mark_failed(self.store, ids, error, None if given_up else retry_in)
+            mark_failed(self.store, claimed, error, None if given_up else retry_in)
             postpone(self.store, target.key, retry_in)
             log.warning(
                 "push to %s failed (attempt %d%s): %s",

@@ -9,14 +9,15 @@ the message is made once, when the event is found, and sent until it is delivere
 Sending is at least once and never twice on purpose: a sender claims due rows for a lease,
 sends, and records the result in its own transaction per message; a sender that dies leaves
 its claim to expire, and the rows are sent again by whoever runs next. Only a death between
-the service accepting a message and the `sent` commit can repeat it.
+the service accepting a message and the `sent` commit can repeat it, or a send that outlasts
+its lease; a result is recorded only by the sender still holding the claim.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -48,6 +49,8 @@ class Delivery:
     body: str
     line: str
     attempts: int
+    lease: datetime
+    """When the caller's claim lapses; the row is the caller's to mark while it holds it."""
 
 
 @dataclass(frozen=True)
@@ -164,31 +167,46 @@ def claim_due(store: StoreCore, target: str, limit: int, lease: timedelta) -> li
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
+        until = now + lease
         if rows:
             conn.execute(
                 sa.update(deliveries)
                 .where(deliveries.c.id.in_([r.id for r in rows]))
-                .values(claimed_until=now + lease)
+                .values(claimed_until=until)
             )
         return [
-            Delivery(r.id, r.event_id, r.target, r.title, r.body, r.line, r.attempts) for r in rows
+            Delivery(r.id, r.event_id, r.target, r.title, r.body, r.line, r.attempts, until)
+            for r in rows
         ]
 
     return store._run(work)
 
 
-def mark_sent(store: StoreCore, ids: Sequence[int]) -> None:
-    store._execute(
-        sa.update(deliveries)
-        .where(deliveries.c.id.in_(ids))
-        .values(status="sent", sent_at=store._clock(), claimed_until=None, last_error=None)
+def _held(claimed: Sequence[Delivery]) -> sa.ColumnElement[bool]:
+    """The rows of `claimed` still under the caller's own lease. Once a slow send outlived
+    it, another sender may hold them (and send them): that sender's outcome is the one to
+    record, not a stale one that would mark them sent or pending again under it."""
+    return sa.and_(
+        deliveries.c.id.in_([d.id for d in claimed]),
+        deliveries.c.claimed_until.in_({d.lease for d in claimed}),
     )
 
 
+def mark_sent(store: StoreCore, claimed: Sequence[Delivery]) -> int:
+    """`claimed` delivered; returns how many the caller still held (the rest it left alone)."""
+    stmt = (
+        sa.update(deliveries)
+        .where(_held(claimed))
+        .values(status="sent", sent_at=store._clock(), claimed_until=None, last_error=None)
+    )
+    return int(store._run(lambda conn: conn.execute(stmt).rowcount))
+
+
 def mark_failed(
-    store: StoreCore, ids: Sequence[int], error: str, retry_in: timedelta | None
+    store: StoreCore, claimed: Sequence[Delivery], error: str, retry_in: timedelta | None
 ) -> None:
-    """One more failed attempt of `ids`: again after `retry_in`, or given up (None)."""
+    """One more failed attempt of `claimed`, those the caller still holds: again after
+    `retry_in`, or given up (None)."""
     now = store._clock()
     values: dict[str, object] = {
         "attempts": deliveries.c.attempts + 1,
@@ -199,7 +217,7 @@ def mark_failed(
         values["status"] = "failed"
     else:
         values["next_at"] = now + retry_in
-    store._execute(sa.update(deliveries).where(deliveries.c.id.in_(ids)).values(**values))
+    store._execute(sa.update(deliveries).where(_held(claimed)).values(**values))
 
 
 def postpone(store: StoreCore, target: str, retry_in: timedelta) -> None:

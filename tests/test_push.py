@@ -9,17 +9,18 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from govwatch.errors import ConfigError, StoreError
-from govwatch.feeds.push import Notifier
+from govwatch.feeds.push import SEND_LEASE, Notifier
 from govwatch.feeds.topics import Topic, load_topics
 from govwatch.server import push as push_loop
 from govwatch.settings import Settings
 from govwatch.store import Store
-from govwatch.store.deliveries import target_states
+from govwatch.store.deliveries import claim_due, mark_failed, mark_sent, target_states
 from tests.test_feeds import JJ, REVISED, ZD, add, open_store, page, remove, url
 from tests.webhook import Webhook
 
@@ -141,6 +142,24 @@ def test_a_receiver_that_fails_twice_then_recovers_gets_each_message_once(
     assert push.run().sent == 0
     assert len(hook.received) == 2
     assert hook.titles() == ["[新] 关于开展春季校园安全检查的通知"] * 2
+
+
+def test_a_sender_whose_claim_lapsed_records_nothing(store: Store, hook: Webhook) -> None:
+    push = notifier(store, Topic("zd", "张店", notify=(hook.url(),)))
+    add(store, 1)
+    hook.fail_next = 1
+    assert push.run().failed == 1  # pending again, due at the clock's next reading
+    (key,) = push.targets
+    (slow,) = claim_due(store, key, 1, SEND_LEASE)
+    (other,) = claim_due(store, key, 1, SEND_LEASE)  # a minute later: the lease had lapsed
+    assert other.id == slow.id
+    assert mark_sent(store, [other]) == 1
+    # The slow sender's outcome comes last: it no longer holds the row and changes nothing.
+    assert mark_sent(store, [slow]) == 0
+    mark_failed(store, [slow], "timed out", timedelta(seconds=1))
+    (state,) = target_states(store)
+    assert (state.sent, state.pending, state.retrying, state.last_error) == (1, 0, 0, None)
+    assert push.run().sent == 0
 
 
 def test_given_up_after_the_last_attempt(store: Store, hook: Webhook) -> None:
