@@ -149,8 +149,30 @@ def _insert(conn: Connection, rows: Sequence[Any]) -> None:
                 "INSERT INTO search_fts (doc_id, tokens)"
                 " VALUES (:doc_id, array_to_tsvector(CAST(:tokens AS text[])))"
             ),
-            [{"doc_id": doc_id, "tokens": words} for doc_id, words in zip(ids, found, strict=True)],
+            [
+                {"doc_id": doc_id, "tokens": _within_tsvector(row, words)}
+                for doc_id, row, words in zip(ids, rows, found, strict=True)
+            ],
         )
+
+
+# A tsvector holds under 1 MB of lexemes. array_to_tsvector does not refuse more: it stores
+# a vector in which no query finds anything, so a huge notice could not be found even by
+# its title. Keep what fits, the title's and the metadata's tokens first.
+_TSVECTOR_BUDGET = 900_000
+_LEXEME_OVERHEAD = 8  # the entry header and alignment PostgreSQL adds per lexeme
+
+
+def _within_tsvector(row: Any, words: list[str]) -> list[str]:
+    head = tokens(document_text(row.title, "", row.meta, []))
+    kept: list[str] = []
+    size = 0
+    for word in dict.fromkeys([*head, *words]):
+        size += len(word.encode()) + _LEXEME_OVERHEAD
+        if size > _TSVECTOR_BUDGET:
+            break
+        kept.append(word)
+    return kept
 
 
 def attachment_texts_of(conn: Connection, rows: Sequence[Any]) -> dict[str, str]:

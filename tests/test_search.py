@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -379,3 +380,16 @@ def test_attachment_text_is_searched(store: Store) -> None:
     assert "关于公布收费项目的通知" in feed.body.decode()
     assert store.rebuild_search_index() == len(NOTICES) + 1
     assert titles(store.search("三百元")) == ["关于公布收费项目的通知"]
+
+
+def test_a_huge_notice_is_found(store: Store) -> None:
+    """300,000 distinct-looking characters: more bigrams than a PostgreSQL tsvector holds.
+    Its title and metadata are still found; what overflows is left out, not the notice."""
+    rng = random.Random(7)
+    body = "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(300_000))
+    huge = page(9, "巨型招聘公告", body, publisher="靖江市档案馆")
+    run = store.start_run([JJ])
+    store.record_page(JJ, huge.url, huge, b"<html></html>", run)
+    assert titles(store.search("巨型招聘")) == ["巨型招聘公告"]
+    assert titles(store.search("档案馆")) == ["巨型招聘公告"]
+    assert titles(store.search(body[:4])) == ["巨型招聘公告"]
