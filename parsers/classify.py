@@ -10,9 +10,10 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from govwatch.parsers.column_weight import aside_box
 from govwatch.parsers.content import Measures
 from govwatch.parsers.html import is_inside, meta_tag
-from govwatch.parsers.listing import Listing, aside_box
+from govwatch.parsers.listing import Listing
 from govwatch.parsers.text import compact, date_count, is_chrome, without_dates
 
 # What a notice page shows around its text and a column page does not.

@@ -16,13 +16,19 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from govwatch.parsers.html import absolute, class_and_id, is_fetchable, join_url, meta_tag
+from govwatch.parsers.column_weight import (
+    aside_box,
+    column_names,
+    compact_text,
+    pager_like,
+    weight,
+)
+from govwatch.parsers.html import absolute, class_and_id, is_fetchable
 from govwatch.parsers.records import ListingItem
 from govwatch.parsers.rows import Row, read_row
 from govwatch.parsers.text import (
@@ -40,18 +46,6 @@ _CONTAINER_TAGS = {"ul", "ol", "tbody", "table", "div", "dl", "section", "td", "
 _MIN_ITEMS = 5
 _ROW_LINKS = 4
 _ROW_DATES = 2
-# Boxes beside a column: site-wide latest / hot / related lists and teasers.
-_ASIDE_NAMES = re.compile(
-    r"side|aside|related|xgwz|xgxx|xgwj|(?<![a-z])hot|rank|paihang|phb|latest|zxfb|zxxx|"
-    r"rdxx|redian|tuijian|recommend|swiper|slide|carousel|focus|marquee|scroll",
-    re.I,
-)
-# Box titles, not column names (a column may well be 最新动态 or 图片新闻).
-_ASIDE_HEADING = re.compile(r"最新(?:发布|信息|文章|更新|内容|文件)|热点|热门|推荐|相关|排行|猜你")
-_PAGER_NAMES = re.compile(r"page|fenye|pagination|pager", re.I)
-_PAGER_TEXT = re.compile(r"下一页|下页|尾页|末页|共\s*\d+\s*页")
-_HEADING_CHARS = 16
-_TITLE_PARTS = re.compile(r"[-_|｜—–>»·]+|\s{2,}")
 # A year header above a group of rows: 2026年, 2025, 2024年度.
 _YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})年?度?$")
 
@@ -126,96 +120,15 @@ def _date_of(row: Row, container: LexborNode, years: _Years) -> str | None:
     return with_year(*row.month_day, urlsplit(row.href).path)
 
 
-def _compact_text(node: LexborNode) -> str:
-    return compact(node.text(deep=True, separator=""))
-
-
-def _heading(container: LexborNode, text_of: Callable[[LexborNode], str] = _compact_text) -> str:
-    """The short text just before a list (its box title), up to two levels out."""
-    node: LexborNode | None = container
-    for _ in range(3):
-        if node is None or node.tag == "body":
-            break
-        prev = node.prev
-        while prev is not None:
-            if prev.is_element_node:
-                text = text_of(prev)
-                if text:
-                    return text if len(text) <= _HEADING_CHARS else ""
-            prev = prev.prev
-        node = node.parent
-    return ""
-
-
-def _pager_like(node: LexborNode, text_of: Callable[[LexborNode], str]) -> bool:
-    """An element named as a pager, or a short one saying 下一页 or 共 N 页."""
-    if _PAGER_NAMES.search(class_and_id(node)):
-        return True
-    text = text_of(node)
-    return len(text) <= 80 and bool(_PAGER_TEXT.search(text))
-
-
-def _pager_follows(container: LexborNode, pager_like: Callable[[LexborNode], bool]) -> bool:
-    """A pager right after the list, or after its box."""
-    node: LexborNode | None = container
-    for _ in range(3):
-        if node is None or node.tag == "body":
-            break
-        sibling = node.next
-        while sibling is not None:
-            if sibling.is_element_node and pager_like(sibling):
-                return True
-            sibling = sibling.next
-        node = node.parent
-    return False
-
-
-def _aside(container: LexborNode) -> bool:
-    node: LexborNode | None = container
-    while node is not None and node.tag not in ("body", "html"):
-        if node.tag == "aside" or _ASIDE_NAMES.search(class_and_id(node)):
-            return True
-        node = node.parent
-    return False
-
-
-def aside_box(container: LexborNode, text_of: Callable[[LexborNode], str] = _compact_text) -> bool:
-    """A list in a box beside the column: by its place or its heading (最新, 热点, 相关)."""
-    return _aside(container) or bool(_ASIDE_HEADING.search(_heading(container, text_of)))
-
-
-def _under(base: str | None, rows: list[Row]) -> float:
-    """Share of rows whose notice lies under the page's own directory: a column's rows
-    mostly do, a site-wide box's rarely."""
-    if not base or not rows:
-        return 0.0
-    folder = join_url(base, ".")
-    return sum(join_url(base, r.href).startswith(folder) for r in rows) / len(rows)
-
-
-def _column_names(tree: LexborHTMLParser) -> set[str]:
-    """What the page calls its column: the parts of its <title>, its ColumnName <meta>."""
-    head = tree.css_first("title")
-    parts = _TITLE_PARTS.split(head.text()) if head is not None else []
-    named = meta_tag(tree, "ColumnName")
-    names = {compact(p) for p in (*parts, named or "")}
-    return {n for n in names if 2 <= len(n) <= _HEADING_CHARS}
-
-
-def _weight(container: LexborNode, rows: list[Row], search: ListingSearch) -> float:
-    """How much a list looks like the column rather than a box beside it: its links lead
-    under the page's directory, its heading is the column's name, a pager follows it;
-    it sits in no sidebar box. (A page may hold hundreds of candidate lists that share
-    their neighbours: the neighbours' texts and pager tests are kept for the page.)"""
-    names, text_of = search.names(), search.compact_text
-    weight = 1.0 + 3 * _under(search.base, rows)
-    if aside_box(container, text_of):
-        weight *= 0.25
-    if _pager_follows(container, search.pager_like):
-        weight *= 2
-    if names and _heading(container, text_of) in names:
-        weight *= 2
-    return weight
+def _weigh(container: LexborNode, rows: list[Row], search: ListingSearch) -> float:
+    return weight(
+        container,
+        rows,
+        base=search.base,
+        names=search.names(),
+        text_of=search.compact_text,
+        pager_like=search.pager_like,
+    )
 
 
 # Page furniture whose links are no notices, for lists without dates.
@@ -248,7 +161,7 @@ def _undated(search: ListingSearch) -> Listing | None:
         if len(long) < 2 or len(long) * 3 < len(rows) * 2 or _furniture(container):
             continue
         chars = sum(len(row.title) for row in long)
-        score = chars * _weight(container, long, search)
+        score = chars * _weigh(container, long, search)
         if best is None or score > best[0]:
             best = (score, container, long)
     if best is None:
@@ -346,14 +259,14 @@ class ListingSearch:
         key = node.mem_id
         known = self._texts.get(key)
         if known is None:
-            known = self._texts[key] = _compact_text(node)
+            known = self._texts[key] = compact_text(node)
         return known
 
     def pager_like(self, node: LexborNode) -> bool:
         key = node.mem_id
         known = self._pagers.get(key)
         if known is None:
-            known = self._pagers[key] = _pager_like(node, self.compact_text)
+            known = self._pagers[key] = pager_like(node, self.compact_text)
         return known
 
     def has_link(self, node: LexborNode) -> bool:
@@ -391,7 +304,7 @@ class ListingSearch:
 
     def names(self) -> set[str]:
         if self._names is None:
-            self._names = _column_names(self.tree)
+            self._names = column_names(self.tree)
         return self._names
 
     def years(self, root: LexborNode) -> _Years:
@@ -449,7 +362,7 @@ def _find(
         _, container, rows = candidate
         key = (container.parent.mem_id if container.parent else 0, _signature(container))
         # Length counts less than place: a column's short last page beside a long box.
-        return math.sqrt(groups[key]) * _weight(container, rows, search)
+        return math.sqrt(groups[key]) * _weigh(container, rows, search)
 
     _, container, read = max(candidates, key=score)
     if expected and aside_box(container, search.compact_text):
