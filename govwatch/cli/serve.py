@@ -34,8 +34,8 @@ def serve(
     """Serve the topic feeds and notice pages, crawling each enabled seed on its interval."""
     from govwatch.crawler.seeds import load_seeds
     from govwatch.feeds.topics import load_topics
-    from govwatch.server.app import ListenError
-    from govwatch.server.app import serve as run_server
+    from govwatch.server.run import ListenError
+    from govwatch.server.run import serve as run_server
 
     settings = Settings.from_env(db=db, host=host, port=port, topics=topics_path)
     every_seed = load_seeds(Path(seeds_path or settings.seeds))
