@@ -22,7 +22,13 @@ from govwatch.store.file_diff import FileChange, file_changes
 from govwatch.store.hashing import content_hash, only_gained_files
 from govwatch.store.reextract import replace_record
 from govwatch.store.rows import Outcome, VersionRow
-from govwatch.store.schema import attachment_files, attachment_texts, notices, versions
+from govwatch.store.schema import (
+    CURRENT_VERSION,
+    attachment_files,
+    attachment_texts,
+    notices,
+    versions,
+)
 from govwatch.store.writes import NoticeWrites
 
 
@@ -126,14 +132,7 @@ class Attachments(NoticeWrites):
         """The attachments of the notice's current version: name, url, sha256 if fetched."""
         stmt = (
             sa.select(versions.c.attachments)
-            .select_from(notices)
-            .join(
-                versions,
-                sa.and_(
-                    versions.c.notice_id == notices.c.id,
-                    versions.c.number == notices.c.current_version,
-                ),
-            )
+            .select_from(notices.join(versions, CURRENT_VERSION))
             .where(notices.c.url == url)
         )
         found = self._read(lambda conn: conn.execute(stmt).scalar_one_or_none())

@@ -21,7 +21,7 @@ from govwatch.store.core import StoreCore, from_row
 from govwatch.store.filters import NoticeFilter
 from govwatch.store.reads import EVENTS
 from govwatch.store.rows import EventKind
-from govwatch.store.schema import events, notices, search_docs, sites, versions
+from govwatch.store.schema import CURRENT_VERSION, events, notices, search_docs, sites, versions
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,6 @@ class SiteOverview:
 _CURRENT = sa.and_(
     search_docs.c.notice_id == notices.c.id, search_docs.c.number == notices.c.current_version
 )
-_CURRENT_VERSION = sa.and_(
-    versions.c.notice_id == notices.c.id, versions.c.number == notices.c.current_version
-)
 
 
 def list_notices(
@@ -98,7 +95,7 @@ def list_notices(
         )
         .select_from(
             notices.join(search_docs, _CURRENT)
-            .join(versions, _CURRENT_VERSION)
+            .join(versions, CURRENT_VERSION)
             .join(sites, sites.c.id == notices.c.site_id)
         )
         .where(

@@ -19,7 +19,7 @@ from govwatch.store.rows import (
     NoticeRow,
     VersionRow,
 )
-from govwatch.store.schema import events, fetch_errors, notices, sites, versions
+from govwatch.store.schema import CURRENT_VERSION, events, fetch_errors, notices, sites, versions
 from govwatch.store.search import matching_versions
 from govwatch.store.search_text import Query
 
@@ -116,15 +116,7 @@ class Reads(StoreCore):
         """The 信息公开 metadata of a notice's current version; None before its first."""
         stmt = (
             sa.select(versions.c.meta)
-            .select_from(
-                notices.join(
-                    versions,
-                    sa.and_(
-                        versions.c.notice_id == notices.c.id,
-                        versions.c.number == notices.c.current_version,
-                    ),
-                )
-            )
+            .select_from(notices.join(versions, CURRENT_VERSION))
             .where(notices.c.url == url)
         )
         meta = self._read(lambda conn: conn.execute(stmt).scalar())

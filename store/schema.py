@@ -116,6 +116,11 @@ versions = sa.Table(
     sa.Index("ix_versions_notice_id_content_hash", "notice_id", "content_hash"),
 )
 
+# A notice joined to its current version: `notices.join(versions, CURRENT_VERSION)`.
+CURRENT_VERSION = sa.and_(
+    versions.c.notice_id == notices.c.id, versions.c.number == notices.c.current_version
+)
+
 # Records a re-extraction replaced in `versions`: what an older parser made of the same raw
 # page. Kept, never shown as a change of the notice.
 extractions = sa.Table(
