@@ -180,6 +180,10 @@ class Notifier:
     def __bool__(self) -> bool:
         return bool(self.targets)
 
+    def mask(self, text: str) -> str:
+        """`text` with the secrets of every target masked, to be shown or logged."""
+        return mask(text, {s for t in self.targets.values() for s in t.secrets})
+
     def start(self) -> None:
         """Register the targets; a new one is owed the events after the newest one now."""
         register_targets(self.store, {key: t.label for key, t in self.targets.items()})

@@ -4,20 +4,17 @@ reading, so a retry's backoff has always passed at the next run."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from govwatch.errors import ConfigError, StoreError
+from govwatch.errors import ConfigError
 from govwatch.feeds.push import SEND_LEASE, Notifier
 from govwatch.feeds.topics import Topic, load_topics
-from govwatch.server import push as push_loop
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.deliveries import claim_due, mark_failed, mark_sent, target_states
@@ -80,48 +77,6 @@ def test_each_event_once_per_target_across_runs_and_restarts(store: Store, hook:
     assert "撤下" in removed and "/diff" not in removed
     (state,) = target_states(store)
     assert (state.sent, state.pending, state.failed) == (4, 0, 0)
-
-
-def test_the_push_loop_outlives_a_store_that_fails_and_a_bug(
-    store: Store, hook: Webhook, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setattr(push_loop, "POLL_SECONDS", 0.01)
-    push = Notifier(store, [Topic("zd", "张店", notify=(hook.url(),))], BASE, FAST, environ={})
-    failures: dict[str, list[Exception]] = {
-        "start": [StoreError("database briefly away")],  # at startup
-        "run": [RuntimeError("a bug")],
-    }
-    for name, errors in failures.items():
-        monkeypatch.setattr(push, name, failing_first(getattr(push, name), errors))
-
-    async def main() -> None:
-        loop = push_loop.PushLoop(push)
-        loop.start()
-        deadline = time.monotonic() + 10
-        while any(failures.values()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        add(store, 1)
-        while not hook.titles() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        await loop.stop()
-
-    with caplog.at_level(logging.ERROR, "govwatch.server.push"):
-        asyncio.run(main())
-    assert hook.titles() == ["[新] 关于开展春季校园安全检查的通知"]
-    assert "database briefly away" in caplog.text
-    (bug,) = [r for r in caplog.records if r.exc_info]
-    assert "a bug" in str(bug.exc_info[1] if bug.exc_info else None)
-
-
-def failing_first(real: Callable[[], object], errors: list[Exception]) -> Callable[[], object]:
-    """`real`, which raises `errors` first, one a call."""
-
-    def call() -> object:
-        if errors:
-            raise errors.pop()
-        return real()
-
-    return call
 
 
 def test_a_receiver_that_fails_twice_then_recovers_gets_each_message_once(

@@ -43,7 +43,7 @@ from govwatch.server import pages
 from govwatch.server.api import api_error, api_routes, under_api
 from govwatch.server.metrics import Metrics
 from govwatch.server.params import whole_number
-from govwatch.server.push import PushDeliveries, PushLoop, push_health
+from govwatch.server.push import PushDeliveries, PushLoop, PushLoopFigures, push_health
 from govwatch.server.scheduler import CrawlScheduler
 from govwatch.server.search import search_route
 from govwatch.settings import Settings
@@ -150,8 +150,10 @@ class Views:
         base_url: str,
         metrics: Metrics,
         crawls: CrawlScheduler | None,
+        pushes: PushLoop | None = None,
     ) -> None:
         self.store = store
+        self.pushes = pushes
         self.topics = {t.id: t for t in topics}
         self.feeds = feeds
         self.base_url = base_url
@@ -282,7 +284,8 @@ class Views:
     # Operations
 
     async def healthz(self, request: Request) -> Response:
-        """200 when the database answers and the scheduler runs; 503 otherwise."""
+        """200 when the database answers, the scheduler runs and so does the push loop (if
+        a topic pushes); 503 otherwise."""
         try:
             await asyncio.wait_for(
                 run_in_threadpool(self.store.last_event_id), timeout=HEALTH_DB_TIMEOUT
@@ -308,6 +311,10 @@ class Views:
                     "message": row.message,
                     "at": row.at.isoformat(),
                 }
+        # No topic pushes (or no scheduler): "off". A loop stalled or stopped pushes
+        # nothing until a restart: a failure.
+        push = self.pushes.health() if self.pushes is not None else {"loop": "off"}
+        ok = ok and push["loop"] not in ("stalled", "stopped")
         status = {
             "status": "ok" if ok else "failing",
             "version": __version__,
@@ -317,10 +324,11 @@ class Views:
             # listed here and in /metrics and /feeds/_health.rss, the status stays 200.
             "unhealthy_sites": sorted(s for s, v in sites.items() if _unhealthy(v)),
             "sites": sites,
+            "push": push,
         }
         if db["ok"]:
             # Failed pushes are listed, not a failure of the server (like a site's layout).
-            status["push"] = await run_in_threadpool(push_health, self.store)
+            push |= await run_in_threadpool(push_health, self.store)
         headers = {"cache-control": "no-store"}
         return JSONResponse(status, status_code=200 if ok else 503, headers=headers)
 
@@ -365,9 +373,11 @@ def create_app(
     notifier = Notifier(store, topics, base_url, settings)
     pushes = PushLoop(notifier) if scheduler and notifier else None
     metrics.registry.register(PushDeliveries(store))
+    if pushes is not None:
+        metrics.registry.register(PushLoopFigures(pushes))
     # Items served before the upgrade to tag: GUIDs keep theirs, made of this address.
     feeds = FeedBuilder(store, base_url, identity=pin_legacy_base(store, base_url))
-    views = Views(store, topics, feeds, base_url, metrics, crawls)
+    views = Views(store, topics, feeds, base_url, metrics, crawls, pushes)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -416,4 +426,5 @@ def create_app(
     )
     app.add_middleware(SecurityHeaders)
     app.state.crawls = crawls  # for serve(), which stops them on a signal
+    app.state.pushes = pushes
     return app
