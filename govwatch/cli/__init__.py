@@ -15,6 +15,7 @@ from govwatch.cli import (
     clean,
     crawl,
     demo,
+    export,
     extract,
     fleet,
     history,
@@ -66,6 +67,7 @@ main.add_command(history.history)
 main.add_command(history.diff)
 main.add_command(show.show)
 main.add_command(search.search)
+main.add_command(export.export)
 main.add_command(crawl.reparse)
 main.add_command(demo.demo)
 main.add_command(crawl.migrate)
