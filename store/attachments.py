@@ -29,6 +29,7 @@ from govwatch.store.schema import (
     notices,
     versions,
 )
+from govwatch.store.search import file_text, index_file_versions
 from govwatch.store.writes import NoticeWrites
 
 
@@ -91,7 +92,16 @@ class Attachments(NoticeWrites):
             index_elements=[attachment_texts.c.sha256, attachment_texts.c.generation],
             set_=values,
         )
-        self._execute(stmt)
+
+        def work(conn: Connection) -> None:
+            indexed = file_text(conn, sha256)
+            conn.execute(stmt)
+            # A file's first text comes before any version names it (that version's write
+            # indexes it); a newer text replaces what the versions naming it were indexed by.
+            if indexed is not None and file_text(conn, sha256) != indexed:
+                index_file_versions(conn, sha256)
+
+        self._run(work)
 
     def texts(self, sha256s: list[str]) -> dict[str, StoredText]:
         """The newest text of each file (of the latest generation that extracted it)."""

@@ -15,7 +15,7 @@ backend's own index `search_fts`:
 A version's text includes its attachments' text: the record names each file's sha256,
 and the crawl stores a file's text before it writes the version that names it, so the
 index reads it then (`attachment_texts`, the newest extraction of each file). A text a
-newer extractor adds later reaches the index with the next rebuild.
+newer extractor reads later from a stored file is indexed with it (index_file_versions).
 """
 
 from __future__ import annotations
@@ -90,6 +90,42 @@ def index_version(conn: Connection, notice_id: int, number: int) -> None:
         )
     )
     _insert(conn, [row])
+
+
+def file_text(conn: Connection, sha256: str) -> str | None:
+    """The text of a file the index reads: its newest extraction's."""
+    stmt = (
+        sa.select(attachment_texts.c.text)
+        .where(attachment_texts.c.sha256 == sha256)
+        .order_by(attachment_texts.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(stmt).scalar_one_or_none()
+
+
+def index_file_versions(conn: Connection, sha256: str) -> None:
+    """(Re)index every version that names a file, in the caller's transaction: a newer
+    extractor read another text from it. The versions are found by a scan of their
+    attachments, a cost paid only when an upgrade changes what a file says."""
+    named = sa.select(versions.c.notice_id, versions.c.number).where(
+        sa.cast(versions.c.attachments, sa.Text).contains(sha256)
+    )
+    for notice_id, number in list(conn.execute(named)):
+        index_version(conn, notice_id, number)
+
+
+def refresh_days(conn: Connection, notice_id: int) -> None:
+    """Date a notice's documents again, in the caller's transaction: its listing's date,
+    noted after they were indexed, may be the day its versions lacked (notice_day)."""
+    dates = sa.select(
+        versions.c.number, versions.c.meta, versions.c.fetched_at, notices.c.listed_date
+    ).select_from(versions.join(notices, notices.c.id == versions.c.notice_id))
+    for row in list(conn.execute(dates.where(versions.c.notice_id == notice_id))):
+        conn.execute(
+            sa.update(search_docs)
+            .where(search_docs.c.notice_id == notice_id, search_docs.c.number == row.number)
+            .values(day=notice_day(row.meta, row.listed_date, row.fetched_at))
+        )
 
 
 def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None) -> int:

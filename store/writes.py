@@ -24,7 +24,7 @@ from govwatch.store.hashing import (
 from govwatch.store.reextract import reclean_version, replace_record
 from govwatch.store.rows import EventKind, Outcome, OutcomeKind, Reclean
 from govwatch.store.schema import events, notices, versions
-from govwatch.store.search import index_version
+from govwatch.store.search import index_version, refresh_days
 
 _GONE_STATUSES = (404, 410)
 
@@ -49,14 +49,16 @@ class NoticeWrites(StoreCore):
             ).first()
             if created is not None:
                 return True
-            conn.execute(
-                sa.update(notices)
-                .where(notices.c.url == url)
-                .values(
-                    last_seen_at=now,
-                    listed_date=sa.func.coalesce(notices.c.listed_date, listed_date),
-                )
-            )
+            conn.execute(sa.update(notices).where(notices.c.url == url).values(last_seen_at=now))
+            if listed_date is not None:
+                dated = conn.execute(
+                    sa.update(notices)
+                    .where(notices.c.url == url, notices.c.listed_date.is_(None))
+                    .values(listed_date=listed_date)
+                    .returning(notices.c.id)
+                ).scalar_one_or_none()
+                if dated is not None:  # the day of a version without a date of its own
+                    refresh_days(conn, dated)
             return False
 
         return self._run(work)

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from govwatch.cli import main
+from govwatch.crawler import attachments
+from govwatch.crawler.sandbox import Sandbox
 from govwatch.feeds.render import FeedBuilder
 from govwatch.feeds.topics import search_topic
 from govwatch.parsers.attachments.records import Extraction, Format
@@ -25,7 +27,9 @@ from govwatch.store import Store
 from govwatch.store.filters import NoticeFilter, notice_day
 from govwatch.store.search import SearchHit
 from govwatch.store.search_text import normalize, parse_query, snippet, tokens
-from tests.conftest import FIXTURES
+from tests import attachment_files as files
+from tests.conftest import FIXTURES, LocalServer
+from tests.test_attachment_crawl import Files, crawl, site
 
 JJ, ZD = "jj", "zd"
 BASE = "http://feeds.example"
@@ -263,6 +267,31 @@ def test_rebuild_equals_incremental(store: Store) -> None:
     assert any(before.values())
 
 
+def test_a_listing_date_noted_later_dates_the_indexed_versions(store: Store) -> None:
+    """A notice without a date of its own is dated by its fetch until a listing shows its
+    date: then its documents move to that day, as a rebuild would put them."""
+    undated = page(6, "关于开展读书月活动的通知", "读书月活动安排如下。")
+    run = store.start_run([ZD])
+    store.record_page(ZD, undated.url, undated, b"", run)
+    store.record_page(ZD, undated.url, replace(undated, body="读书月活动延期。"), b"", run)
+    (hit,) = store.search("读书月")
+    assert hit.day == "2025-03-01"  # the fetch's day: no date yet
+    assert not store.mark_listed(ZD, undated.url, undated.title, "2024-04-23", run)
+    listed = NoticeFilter(since=date(2024, 4, 23), until=date(2024, 4, 23))
+    (hit,) = store.search("读书月", listed)
+    assert (hit.day, hit.version) == ("2024-04-23", 2)
+    assert store.search("读书月", NoticeFilter(since=date(2025, 1, 1))) == []
+    assert {d for d in _docs(store) if d[0] == hit.notice_id} == {
+        (hit.notice_id, 1, "2024-04-23"),
+        (hit.notice_id, 2, "2024-04-23"),
+    }
+    # A later listing's date does not move it again (the first one a listing showed stays).
+    store.mark_listed(ZD, undated.url, undated.title, "2024-05-01", run)
+    indexed = _docs(store)
+    store.rebuild_search_index()
+    assert _docs(store) == indexed
+
+
 def test_removed_notices_are_found_and_filtered_by_kind(store: Store) -> None:
     store.record_gone(ZD, url(4), 404, None, threshold=1)
     (hit,) = store.search("植树")
@@ -307,6 +336,58 @@ def test_a_store_of_an_earlier_release_is_indexed_on_upgrade(tmp_path: Path) -> 
         before = [(h.url, h.version) for h in hits]
         store.rebuild_search_index()
         assert [(h.url, h.version) for h in store.search(word, limit=500)] == before
+
+
+def test_an_upgrade_indexes_stored_versions_as_a_rebuild_does(store: Store, store_url: str) -> None:
+    """Migration 0008s builds the index with its own copy of the code of its time: on a
+    store whose search tables are not there yet, it gives every version the document and
+    tokens that the store's own code writes and rebuilds, attachment text included."""
+    sha = "b" * 64
+    store.save_file(sha, b"%PDF-1.7", Format("pdf", "application/pdf"), "application/pdf")
+    text = "附表：课后托管服务收费标准。ＰＭ２．５"
+    store.save_text(sha, "g1", Extraction("pdf", "application/pdf", "ok", "pdfium@1", text))
+    notice = page(7, "关于公布收费项目的通知", "详见附件。")
+    with_file = replace(notice, attachments=(replace(notice.attachments[0], sha256=sha),))
+    run = store.start_run([ZD])
+    store.record_page(ZD, notice.url, with_file, b"", run)
+    store.record_page(ZD, url(8), page(8, "读书月活动", "读书月活动安排。"), b"", run)
+    store.mark_listed(ZD, url(9), "未取回的通知", "2024-04-01", run)  # no version yet
+    store.record_page(ZD, url(9), page(9, "未取回的通知", "正文。"), b"", run)
+    written = _index(store)
+    with store._engine.begin() as conn:  # back to a store of the release before search
+        conn.exec_driver_sql("DROP TABLE search_fts")
+        conn.exec_driver_sql("DROP TABLE search_docs")
+        conn.exec_driver_sql("DELETE FROM alembic_version WHERE version_num = '0010p'")
+    with Store.open(store_url) as upgraded:
+        assert _index(upgraded) == written
+        assert len(written) == len(NOTICES) + 3
+        assert titles(upgraded.search("托管")) == ["关于公布收费项目的通知"]
+        assert [h.day for h in upgraded.search("未取回")] == ["2024-04-01"]  # the listing's
+        upgraded.rebuild_search_index()
+        assert _index(upgraded) == written
+
+
+def _index(store: Store) -> set[tuple[int, int, str, frozenset[str]]]:
+    """Each document and the tokens the backend's index holds for it."""
+    with store._engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab"
+                " USING fts5vocab(main, search_fts, 'instance')"
+            )
+            rows = conn.exec_driver_sql(
+                "SELECT d.notice_id, d.number, d.day, v.term FROM search_docs d"
+                " JOIN temp.search_vocab v ON v.doc = d.id"
+            )
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT d.notice_id, d.number, d.day, unnest(tsvector_to_array(f.tokens))"
+                " FROM search_docs d JOIN search_fts f ON f.doc_id = d.id"
+            )
+        found: dict[tuple[int, int, str], set[str]] = {}
+        for notice_id, number, day, term in rows:
+            found.setdefault((notice_id, number, day), set()).add(term)
+    return {(*doc, frozenset(terms)) for doc, terms in found.items()}
 
 
 def _docs(store: Store) -> set[tuple[int, int, str]]:
@@ -380,6 +461,53 @@ def test_attachment_text_is_searched(store: Store) -> None:
     assert "关于公布收费项目的通知" in feed.body.decode()
     assert store.rebuild_search_index() == len(NOTICES) + 1
     assert titles(store.search("三百元")) == ["关于公布收费项目的通知"]
+
+
+def test_a_crawled_attachment_is_found_by_its_text(
+    store_url: str, http_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files fetched by a crawl are read into the index with the version that names them:
+    words only a PDF or a DOCX holds find the notice; so does a text a newer extractor
+    reads from a file already stored, and a rebuild indexes the same."""
+    shelf = Files(http_server)
+    shelf.put("/files/sf.pdf", files.pdf(("附表：课后托管服务收费标准", "每生每学期不超过三百元")))
+    shelf.put("/files/gw.docx", files.docx_notice())
+    seeds = site(
+        http_server,
+        {
+            1: [("附件1：附表.pdf", "/files/sf.pdf")],
+            2: [("附件：岗位表.docx", "/files/gw.docx")],
+        },
+        tmp_path,
+    )
+    first, second = (f"关于做好2024年第{n}批教师招聘工作的通知" for n in (1, 2))
+    with Store.open(store_url) as store:
+        assert crawl(store, seeds).sites["qs"].new == 2
+        assert titles(store.search("托管")) == [first]  # the index alone decides
+        (hit,) = store.search("收费标准 三百元")  # the exact check reads the file's text
+        assert (hit.title, marked(hit)) == (
+            first,
+            "附表：课后托管服务[收费标准] 每生每学期不超过[三百元]",
+        )
+        assert titles(store.search("初中语文教师")) == [second]
+        assert store.search("三百元 语文") == []
+
+        # A release whose extractor reads one more line from the stored PDF.
+        extract = Sandbox.extract
+
+        async def newer(sandbox: Sandbox, data: bytes) -> Extraction:
+            found = await extract(sandbox, data)
+            return (
+                replace(found, text=found.text + "\n扫码缴费") if found.format == "pdf" else found
+            )
+
+        monkeypatch.setattr(attachments, "generation", lambda: "next-release")
+        monkeypatch.setattr(Sandbox, "extract", newer)
+        assert crawl(store, seeds).sites["qs"].unchanged == 2
+        assert titles(store.search("扫码缴费")) == [first]
+        indexed = _index(store)
+        store.rebuild_search_index()
+        assert _index(store) == indexed
 
 
 def test_a_huge_notice_is_found(store: Store) -> None:
