@@ -63,6 +63,10 @@ class Settings:
     base_url: str = ""
     """Public URL of the server, for links in feeds and OPML (set it behind a reverse proxy);
     empty: http://host:port."""
+    legacy_guid_base: str = ""
+    """The address readers had the feeds from before the upgrade to tag: GUIDs (such as
+    http://127.0.0.1:8080): items of events stored before it keep GUIDs made of it. Empty:
+    the one recorded in the store, else that of the first `govwatch serve` after the upgrade."""
     jitter: float = 0.1
     """Fraction of a seed's interval by which each scheduled crawl is delayed at random, so
     sites are not all hit at the same moment."""

@@ -24,20 +24,31 @@ class CannotStart(click.ClickException):
 @db_option
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default 8080).")
+@click.option(
+    "--legacy-guid-base",
+    metavar="URL",
+    help="The address readers had the feeds from before the upgrade to tag: GUIDs; items "
+    "stored before it keep GUIDs made of it (setting legacy_guid_base).",
+)
 def serve(
     seeds_path: str | None,
     topics_path: str | None,
     db: str | None,
     host: str | None,
     port: int | None,
+    legacy_guid_base: str | None,
 ) -> None:
     """Serve the topic feeds and notice pages, crawling each enabled seed on its interval."""
     from govwatch.crawler.seeds import load_seeds
     from govwatch.feeds.topics import load_topics
     from govwatch.server.run import ListenError
     from govwatch.server.run import serve as run_server
+    from govwatch.store.feed_identity import check_legacy_base
 
-    settings = Settings.from_env(db=db, host=host, port=port, topics=topics_path)
+    settings = Settings.from_env(
+        db=db, host=host, port=port, topics=topics_path, legacy_guid_base=legacy_guid_base
+    )
+    check_legacy_base(settings.legacy_guid_base)  # before the store opens or a port is bound
     every_seed = load_seeds(Path(seeds_path or settings.seeds))
     # A disabled seed's id counts: its site is only paused.
     topics = load_topics(

@@ -3,10 +3,11 @@
 Read-only like every route (GET and HEAD only), described by /api/openapi.json
 (govwatch/server/openapi.py; tests/test_api.py checks every answer against it). Lists are
 pages: `limit` items and a `next_cursor` to pass as `cursor` for the next page (null on
-the last), an opaque token of where the page ended, so a page never repeats or skips an
-item while crawls add more. Every answer carries an ETag and `Cache-Control` like the feeds
-and answers a matching `If-None-Match` with 304; errors are `{"error": "…"}` with 400 or
-404 (and 405, or 503 when the database is away), never the site's HTML error pages.
+the last), an opaque token of where the page ended: the next page starts after it, so an
+item whose key does not move is never repeated or skipped (README, JSON API, says which
+keys move). Every answer carries an ETag and `Cache-Control` like the feeds and answers a
+matching `If-None-Match` with 304; errors are `{"error": "…"}` with 400 or 404 (and 405,
+500 for a bug, or 503 when the database is away), never the site's HTML error pages.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from govwatch.parsers.records import CHINA_TZ
@@ -174,6 +175,13 @@ def api_error(status: int, message: str, headers: Mapping[str, str] | None = Non
     """An error under /api, which programs read: `{"error": message}`, never an HTML page."""
     extra = {"cache-control": "no-store", **(headers or {})}
     return JSONResponse({"error": message}, status_code=status, headers=extra)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A bug's 500 (uvicorn logs its traceback): JSON under /api, Starlette's text elsewhere."""
+    if under_api(request):
+        return api_error(500, "internal error; the server's log has the details")
+    return PlainTextResponse("Internal Server Error", status_code=500)
 
 
 def _notice_row(store: Store, request: Request) -> Any:

@@ -40,7 +40,7 @@ from govwatch.feeds.render import FeedBuilder, opml
 from govwatch.feeds.topics import Topic, search_topic
 from govwatch.fleet.figures import FleetCollector
 from govwatch.server import pages
-from govwatch.server.api import api_error, api_routes, under_api
+from govwatch.server.api import api_error, api_routes, server_error, under_api
 from govwatch.server.metrics import Metrics
 from govwatch.server.params import whole_number
 from govwatch.server.push import PushDeliveries, PushLoop, PushLoopFigures, push_health
@@ -49,7 +49,7 @@ from govwatch.server.search import search_route
 from govwatch.settings import Settings
 from govwatch.store import NoticeRow, Store
 from govwatch.store.diff import diff_bodies
-from govwatch.store.feed_identity import pin_legacy_base
+from govwatch.store.feed_identity import read_identity, settle_legacy_base
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ MAX_AGE = 60
 """Seconds a reader or proxy may reuse a feed or page before revalidating it (304 is cheap)."""
 HEALTH_DB_TIMEOUT = 5.0
 RECENT_EVENTS = 30
+PINNED_HINT = " (this server's address; set legacy_guid_base if readers had another)"
 MAX_ID = 2**31 - 1
 STATUS_MESSAGES = {
     "Not Found": "找不到这个页面",
@@ -375,8 +376,17 @@ def create_app(
     metrics.registry.register(PushDeliveries(store))
     if pushes is not None:
         metrics.registry.register(PushLoopFigures(pushes))
-    # Items served before the upgrade to tag: GUIDs keep theirs, made of this address.
-    feeds = FeedBuilder(store, base_url, identity=pin_legacy_base(store, base_url))
+    # Items served before the upgrade to tag: GUIDs keep theirs (store/feed_identity.py).
+    before = read_identity(store).legacy_base_url
+    identity = settle_legacy_base(store, settings.legacy_guid_base, base_url)
+    if identity.legacy_base_url != before:  # said once: when recorded or changed
+        log.warning(
+            "feed items of events before #%d keep GUIDs made of %s%s",
+            identity.legacy_before,
+            identity.legacy_base_url,
+            "" if settings.legacy_guid_base else PINNED_HINT,
+        )
+    feeds = FeedBuilder(store, base_url, identity=identity)
     views = Views(store, topics, feeds, base_url, metrics, crawls, pushes)
 
     @asynccontextmanager
@@ -422,7 +432,11 @@ def create_app(
             Mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static"),
         ],
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, GovwatchError: store_error},
+        exception_handlers={
+            HTTPException: http_error,
+            GovwatchError: store_error,
+            Exception: server_error,
+        },
     )
     app.add_middleware(SecurityHeaders)
     app.state.crawls = crawls  # for serve(), which stops them on a signal

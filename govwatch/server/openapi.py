@@ -58,6 +58,13 @@ def _many(name: str, description: str, item: dict[str, Any] = _STR) -> dict[str,
     }
 
 
+_OTHER_ERRORS = {
+    "description": "Any other error, in the same shape: an unknown path under /api (404), a "
+    "method other than GET or HEAD (405), an internal error (500).",
+    "content": {"application/json": {"schema": _ref("Error")}},
+}
+
+
 def _ok(schema: str, description: str) -> dict[str, Any]:
     return {
         "200": {
@@ -74,6 +81,7 @@ def _ok(schema: str, description: str) -> dict[str, Any]:
             "description": "The database cannot be reached for now; try again later.",
             "content": {"application/json": {"schema": _ref("Error")}},
         },
+        "default": _OTHER_ERRORS,
     }
 
 
@@ -96,7 +104,10 @@ _PAGE = _param("cursor", "query", "The `next_cursor` of the page before.", _STR)
 _NOTICE_ID = {**_param("id", "path", "The notice's id.", {"type": "integer"}), "required": True}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj({"error": _STR}),
+    "Error": _obj(
+        {"error": {"type": "string", "description": "What went wrong, in a sentence."}},
+        "Every error under /api: 400, 404, 405, 500, 503.",
+    ),
     "Notice": _obj(
         {
             "id": {"type": "integer"},
@@ -295,7 +306,7 @@ PATHS: dict[str, Any] = {
     "/api/openapi.json": {
         "get": {
             "summary": "This description.",
-            "responses": {"200": {"description": "OpenAPI 3.1."}},
+            "responses": {"200": {"description": "OpenAPI 3.1."}, "default": _OTHER_ERRORS},
         }
     },
 }
