@@ -28,8 +28,11 @@ lint: $(STAMP)
 	for layer in parsers crawler store feeds; do ln -s ../../$$layer .typecheck/govwatch/$$layer; done
 	$(VENV)/bin/mypy
 
+# The tests not marked slow are safe to spread over every core (they are what `make check`
+# runs); the slow ones time servers, workers and kills, so they run one at a time.
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not slow" -n auto --dist loadgroup
+	$(PY) -m pytest -m slow
 
 # The fast loop: lint and every test but the slow ones (PostgreSQL, browser, SIGKILL, faults,
 # server processes), on every core (pytest-xdist; a group shares a fixed port).
