@@ -3,9 +3,11 @@
 Run by hand:  python bench/attachment_speed.py [--repeat N] [--sandboxed]
 Files of each format are written here as tests/attachment_files.py writes them, larger:
 a 20-page PDF, a DOCX and a DOC of 40 paragraphs and a 200-row table, XLSX/XLS of 2,000
-rows, a 20-page OFD. In-process figures time `extract` alone (best of --repeat);
---sandboxed adds the crawl's way, a process per file under the memory cap, whose
-interpreter start-up dominates small files.
+rows (and the same as WPS writes it, GBK, read by xlrd), a 20-page OFD. In-process
+figures time `extract` alone (best of --repeat); --sandboxed adds the crawl's way, a
+process per file under the memory cap, whose interpreter start-up dominates small files.
+With the ocr extra, OCR's pages/s on a 3-page scan of 30 lines a page (in process, the
+models loaded once; --sandboxed: the whole file in OCR's own process, models included).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from govwatch.crawler.sandbox import Limits, extract_isolated  # noqa: E402
-from govwatch.parsers.attachments import extract  # noqa: E402
+from govwatch.crawler.sandbox import Limits, extract_isolated, ocr_installed  # noqa: E402
+from govwatch.parsers.attachments import extract, read_scan  # noqa: E402
 from tests import attachment_files as files  # noqa: E402
 
 LINE = (
@@ -76,6 +78,7 @@ MAKERS: dict[str, Callable[[], bytes | None]] = {
     "doc": _doc,
     "xlsx": lambda: files.xlsx(posts=(files.POSTS[0], *ROWS)),
     "xls": lambda: files.xls(posts=(files.POSTS[0], *ROWS)),
+    "xls (WPS)": lambda: files.wps_xls({"岗位表": (files.POSTS[0], *ROWS)}),
     "ofd": lambda: files.ofd(tuple(LINE for _ in range(500)), per_page=25),
     "scanned pdf": files.scanned_pdf,
 }
@@ -104,6 +107,26 @@ def main() -> None:
             f"{name:12} {len(data):>9} {len(got.text):>7} {best:>8.3f} {1 / best:>8.1f}"
             f" {size / best:>7.2f}  {got.status} {got.extractor or ''}"
         )
+    ocr_speed(args.repeat, args.sandboxed)
+
+
+def ocr_speed(repeat: int, sandboxed: bool) -> None:
+    if not ocr_installed():
+        print("ocr          (skipped: the ocr extra is not installed)")
+        return
+    pages = 3
+    data = files.scan(tuple(LINE[: 24 + n % 10] for n in range(30)), pages=pages)
+    if not sandboxed:
+        read_scan(data)  # the models load once per process
+    best = float("inf")
+    for _ in range(min(repeat, 2)):
+        started = time.perf_counter()
+        got = asyncio.run(extract_isolated(data, Limits())) if sandboxed else read_scan(data)
+        best = min(best, time.perf_counter() - started)
+    print(
+        f"{'ocr':12} {len(data):>9} {len(got.text):>7} {best / pages:>8.3f} s/page"
+        f" {pages / best:>6.2f} pages/s  {got.status} {got.extractor or ''}"
+    )
 
 
 if __name__ == "__main__":

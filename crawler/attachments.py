@@ -21,7 +21,7 @@ from govwatch.crawler.pages import PageFailure, SiteFetcher, refuse
 from govwatch.crawler.sandbox import Limits, Sandbox
 from govwatch.errors import FetchError
 from govwatch.parsers.attachments import Extraction, identify
-from govwatch.parsers.attachments.extract import CHAINS, extractor_id
+from govwatch.parsers.attachments.extract import CHAINS, RAPIDOCR, extractor_id
 from govwatch.parsers.records import Page
 from govwatch.settings import Settings
 from govwatch.store import Store
@@ -31,8 +31,10 @@ from govwatch.store.rows import Outcome
 @cache
 def generation() -> str:
     """Which extractors, of which versions, this process runs: a text made by another
-    generation is extracted again (never a new version of a notice)."""
-    made_by = [extractor_id(e) or "-" for chain in CHAINS.values() for e in chain]
+    generation is extracted again (never a new version of a notice); OCR counts, so the
+    scans of a store are read when the `ocr` extra is installed."""
+    chains = [*CHAINS.values(), (RAPIDOCR,)]
+    made_by = [extractor_id(e) or "-" for chain in chains for e in chain]
     return hashlib.sha256(" ".join(sorted(set(made_by))).encode()).hexdigest()[:12]
 
 

@@ -6,6 +6,11 @@ a child Python (`python -m govwatch.crawler.sandbox`) that caps its own address 
 before it reads the file, in a session of its own so that the programs it starts
 (antiword, LibreOffice) die with it. Over time, the whole group is killed and the status
 is `timeout`; a child that dies leaves `failed` and the crawl goes on.
+
+A scan (`needs_ocr`) is read again by OCR where the `ocr` extra is installed, in a second
+child with limits of its own: OCR takes seconds a page and its models hundreds of MB.
+When OCR gives no text (over time, out of memory, too few characters) the status stays
+`needs_ocr` and the message says why.
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ import resource
 import signal
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
-from govwatch.parsers.attachments import Extraction, extract, identify
+from govwatch.parsers.attachments import OCR_FORMATS, Extraction, extract, identify, read_scan
+from govwatch.parsers.attachments.extract import RAPIDOCR, extractor_id
 from govwatch.parsers.attachments.identify import UNKNOWN
+
+Mode = Literal["text", "ocr"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,10 @@ class Limits:
     """Seconds for one file, programs it starts included."""
     memory_mb: int = 1024
     """Address space of the extracting process (and of each program it starts)."""
+    ocr_timeout: float = 300.0
+    """Seconds for reading a scan by OCR (at most 20 pages, a few seconds each)."""
+    ocr_memory_mb: int = 2048
+    """Address space of the OCR process: ONNX Runtime, the models and a page's pixels."""
 
 
 class Sandbox:
@@ -47,6 +60,22 @@ class Sandbox:
 
 
 async def extract_isolated(data: bytes, limits: Limits) -> Extraction:
+    """The file's text as `extract` gives it; for a scan, by OCR when it is installed."""
+    found = await _isolated(data, "text", limits.timeout, limits.memory_mb)
+    if found.status != "needs_ocr" or found.format not in OCR_FORMATS or not ocr_installed():
+        return found
+    read = await _isolated(data, "ocr", limits.ocr_timeout, limits.ocr_memory_mb)
+    if read.status == "ok":
+        return read
+    why = read.message if read.status == "needs_ocr" else f"rapidocr: {read.message}"
+    return replace(found, message="; ".join(filter(None, (found.message, why))))
+
+
+def ocr_installed() -> bool:
+    return extractor_id(RAPIDOCR) is not None
+
+
+async def _isolated(data: bytes, mode: Mode, timeout: float, memory_mb: int) -> Extraction:
     with tempfile.TemporaryDirectory(prefix="govwatch-extract-") as folder:
         out_path = Path(folder, "out.jsonl")
         err_path = Path(folder, "err.txt")
@@ -55,7 +84,8 @@ async def extract_isolated(data: bytes, limits: Limits) -> Extraction:
                 sys.executable,
                 "-m",
                 "govwatch.crawler.sandbox",
-                str(limits.memory_mb),
+                mode,
+                str(memory_mb),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=out,
                 stderr=err,
@@ -66,7 +96,7 @@ async def extract_isolated(data: bytes, limits: Limits) -> Extraction:
             )
             timed_out = False
             try:
-                await asyncio.wait_for(_feed(proc, data), limits.timeout)
+                await asyncio.wait_for(_feed(proc, data), timeout)
             except TimeoutError:
                 timed_out = True
             finally:
@@ -74,7 +104,7 @@ async def extract_isolated(data: bytes, limits: Limits) -> Extraction:
                 await proc.wait()
         lines = out_path.read_bytes().splitlines()
         stderr = err_path.read_text("utf-8", "replace").strip().splitlines()
-    return _outcome(lines, stderr, proc.returncode, timed_out, limits)
+    return _outcome(lines, stderr, proc.returncode, timed_out, timeout)
 
 
 async def _feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
@@ -92,14 +122,14 @@ def _kill_group(pid: int) -> None:
 
 
 def _outcome(
-    lines: list[bytes], stderr: list[str], code: int | None, timed_out: bool, limits: Limits
+    lines: list[bytes], stderr: list[str], code: int | None, timed_out: bool, timeout: float
 ) -> Extraction:
     """The child writes its format on a first line, then the Extraction: a child killed
     half-way has said at least what the file is."""
     found = [json.loads(line) for line in lines if line.strip()]
     head = found[0] if found else {"format": UNKNOWN.name, "media_type": UNKNOWN.media_type}
     if timed_out:
-        message = f"extraction took longer than {limits.timeout:g} s"
+        message = f"extraction took longer than {timeout:g} s"
         return Extraction(head["format"], head["media_type"], "timeout", None, "", message)
     if len(found) == 2 and code == 0:
         return Extraction.from_json(found[1])
@@ -110,7 +140,7 @@ def _outcome(
     return Extraction(head["format"], head["media_type"], "failed", None, "", why[:300])
 
 
-def _child(memory_mb: int) -> None:
+def _child(mode: Mode, memory_mb: int) -> None:
     cap = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -118,7 +148,9 @@ def _child(memory_mb: int) -> None:
     fmt = identify(data)
     print(json.dumps({"format": fmt.name, "media_type": fmt.media_type}), flush=True)
     try:
-        result = extract(data, fmt)
+        # Libraries that print would garble the answer on stdout: their words go to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = extract(data, fmt) if mode == "text" else read_scan(data, fmt)
     except MemoryError:
         message = f"out of memory (the cap is {memory_mb} MB)"
         result = Extraction(fmt.name, fmt.media_type, "failed", None, "", message)
@@ -126,4 +158,4 @@ def _child(memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    _child(int(sys.argv[1]))
+    _child("ocr" if sys.argv[1] == "ocr" else "text", int(sys.argv[2]))

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import copy
 import io
+import struct
 import zipfile
 from pathlib import Path
 
 import docx
+import olefile
 import openpyxl
+import pypdfium2
 import xlwt
 from docx.oxml import parse_xml
-from PIL import Image, ImageDraw
+from msoffcrypto.format.ooxml import OOXMLFile
+from PIL import Image, ImageDraw, ImageFilter
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+from xlwt.CompoundDoc import XlsDoc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "attachments"
 
@@ -49,6 +54,23 @@ def pdf(lines: tuple[str, ...] = (TITLE, *PARAGRAPHS), *, password: str | None =
         page.drawString(60, 780 - 24 * n, line)
     page.showPage()
     page.save()
+    return out.getvalue()
+
+
+def scan(lines: tuple[str, ...] = (TITLE, *PARAGRAPHS), *, pages: int = 1) -> bytes:
+    """A scanned notice: each page a picture of `lines` and nothing else. reportlab sets
+    the text, PDFium rasterises it at 200 dpi, Pillow makes it look scanned (greyscale,
+    tilted half a degree, a little blur) and writes the pictures as an image-only PDF."""
+    printed = pypdfium2.PdfDocument(pdf(lines))
+    picture = printed[0].render(scale=200 / 72, grayscale=True).to_pil()
+    printed.close()
+    looks_scanned = picture.rotate(0.5, Image.Resampling.BICUBIC, fillcolor=255).filter(
+        ImageFilter.GaussianBlur(0.6)
+    )
+    out = io.BytesIO()
+    looks_scanned.save(
+        out, "PDF", resolution=200, save_all=True, append_images=[looks_scanned] * (pages - 1)
+    )
     return out.getvalue()
 
 
@@ -133,9 +155,85 @@ def xls(posts: tuple[tuple[str, ...], ...] = POSTS) -> bytes:
     return out.getvalue()
 
 
+def _record(kind: int, body: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(body)) + body
+
+
+def wps_xls(sheets: dict[str, tuple[tuple[str, ...], ...]], *, password: bool = False) -> bytes:
+    """A BIFF8 `.xls` as WPS writes one on a Chinese system: CODEPAGE 936, and each string
+    GBK bytes in BIFF8's 8-bit form (which the format reserves for Latin-1), counted in
+    bytes; strings in the shared string table, numbers as NUMBER cells. xlwt cannot write
+    this (it writes UTF-16 and CODEPAGE 1200), so the records are laid here and put in an
+    OLE container by xlwt's CompoundDoc. `password`: a FILEPASS record, as a workbook
+    saved with a password to open has first (the rest is not encrypted here)."""
+    table: dict[str, int] = {}
+    bodies = []
+    for rows in sheets.values():
+        cells = b""
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value.isdigit() and len(value) < 3:
+                    cells += _record(0x0203, struct.pack("<HHHd", r, c, 0, float(value)))
+                else:
+                    index = table.setdefault(value, len(table))
+                    cells += _record(0x00FD, struct.pack("<HHHI", r, c, 0, index))
+        width = max((len(row) for row in rows), default=0)
+        bodies.append(
+            _record(0x0809, struct.pack("<HHHHII", 0x0600, 0x0010, 0x0DBB, 0x07CC, 0, 6))
+            + _record(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0))
+            + cells
+            + _record(0x000A, b"")
+        )
+    strings = b"".join(
+        struct.pack("<HB", len(raw), 0) + raw for raw in (s.encode("gbk") for s in table)
+    )
+
+    def workbook_globals(offsets: list[int]) -> bytes:
+        names = b"".join(
+            _record(0x0085, struct.pack("<IBBBB", at, 0, 0, len(raw), 0) + raw)
+            for at, raw in zip(offsets, (name.encode("gbk") for name in sheets), strict=True)
+        )
+        return (
+            _record(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 6))
+            + (_record(0x002F, struct.pack("<HHH", 1, 1, 2) + bytes(48)) if password else b"")
+            + _record(0x0042, struct.pack("<H", 936))
+            + names
+            + _record(0x00FC, struct.pack("<II", len(table), len(table)) + strings)
+            + _record(0x000A, b"")
+        )
+
+    at = len(workbook_globals([0] * len(bodies)))
+    offsets = []
+    for body in bodies:
+        offsets.append(at)
+        at += len(body)
+    out = io.BytesIO()
+    XlsDoc().save(out, workbook_globals(offsets) + b"".join(bodies))
+    return out.getvalue()
+
+
 def doc() -> bytes:
     """A Word 97 `.doc` (LibreOffice saved it from docx_notice's text; see fixtures)."""
     return (FIXTURES / "notice.doc").read_bytes()
+
+
+def encrypted_doc() -> bytes:
+    """doc() with its FIB saying fEncrypted, as Word sets it for a password to open (the
+    text is not scrambled here: readers go by the flag)."""
+    with olefile.OleFileIO(doc(), write_mode=True) as ole:
+        word = bytearray(ole.openstream("WordDocument").read())
+        word[0x0B] |= 0x01  # FibBase flags at 0x0A, fEncrypted is bit 8
+        ole.write_stream("WordDocument", bytes(word))
+        written: bytes = ole.fp.getvalue()
+    return written
+
+
+def encrypted_ooxml(data: bytes, password: str = "secret") -> bytes:
+    """A DOCX or XLSX saved with a password to open: an OLE file of EncryptionInfo and
+    EncryptedPackage streams (ECMA-376 agile encryption), as Office writes it."""
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt(password, out)
+    return out.getvalue()
 
 
 OFD_NS = "http://www.ofdspec.org/2016"

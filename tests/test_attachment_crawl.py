@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from govwatch.cli import main
-from govwatch.crawler import attachments
+from govwatch.crawler import attachments, sandbox
 from govwatch.crawler.attachments import generation
 from govwatch.crawler.engine import Crawler, RunSummary
 from govwatch.crawler.seeds import load_seeds
@@ -120,10 +120,15 @@ def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchang
     shelf.put("/files/gw.pdf", pdf, "application/pdf")
     shelf.put("/files/gwb.doc", files.docx_notice(), "application/msword")  # a DOCX named .doc
     shelf.put("/files/old.doc", files.doc(), "application/msword")
-    shelf.put("/files/xx.et", files.xls())
+    # WPS Writer's files are Word documents (a WordDocument stream): a DOC named .wps.
+    shelf.put("/files/tz.wps", files.doc(), "application/kswps")
+    shelf.put("/files/xx.et", files.wps_xls({"学校名单": (("学校", "学段"), ("青山一中", "初中"))}))
+    shelf.put("/files/old.xls", files.xls(), "application/vnd.ms-excel")
     shelf.put("/files/gwb.xlsx", files.xlsx())
     shelf.put("/files/jd.ofd", files.ofd())
     shelf.put("/files/scan.pdf", files.scanned_pdf())
+    # Without the ocr extra (test_attachment_ocr.py reads scans with it).
+    monkeypatch.setattr(sandbox, "ocr_installed", lambda: False)
     seeds = site(
         http_server,
         {
@@ -132,10 +137,15 @@ def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchang
                 ("附件2：岗位表.doc", "/files/gwb.doc"),
                 ("附件3：报名表.pdf", "/files/scan.pdf"),
             ],
-            2: [("附件：学校名单.et", "/files/xx.et"), ("附件：岗位表.xlsx", "/files/gwb.xlsx")],
+            2: [
+                ("附件：学校名单.et", "/files/xx.et"),
+                ("附件：岗位表.xlsx", "/files/gwb.xlsx"),
+                ("附件：旧岗位表.xls", "/files/old.xls"),
+            ],
             3: [
                 ("决定.ofd", "/files/jd.ofd"),
                 ("旧表.doc", "/files/old.doc"),
+                ("通知.wps", "/files/tz.wps"),
                 ("附件1：岗位表.pdf", "/files/gw.pdf"),
             ],
         },
@@ -152,14 +162,21 @@ def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchang
         )
         assert one["附件2：岗位表.doc"][:2] == ("docx", "ok")
         two = texts_of(store, f"{http_server.base}/tzgg/2.html")
-        assert two["附件：学校名单.et"][:2] == ("xls", "ok")
+        assert two["附件：学校名单.et"] == (
+            "xls",
+            "ok",
+            "工作表：学校名单\n学校 | 学段\n青山一中 | 初中",
+        )
         assert "001 | 初中语文教师 | 2 | 本科及以上" in two["附件：岗位表.xlsx"][2]
+        assert "002 | 小学数学教师 | 3 | 本科及以上" in two["附件：旧岗位表.xls"][2]
         three = texts_of(store, f"{http_server.base}/tzgg/3.html")
         assert {name: t[:2] for name, t in three.items()} == {
             "决定.ofd": ("ofd", "ok"),
             "旧表.doc": ("doc", "ok"),
+            "通知.wps": ("doc", "ok"),
             "附件1：岗位表.pdf": ("pdf", "ok"),
         }
+        assert "各有关学校" in three["决定.ofd"][2] and "联系人：王老师" in three["通知.wps"][2]
         pdf_fetches = [p for _, p, _ in http_server.requests if p == "/files/gw.pdf"]
         assert len(pdf_fetches) == 2  # linked twice; kept once:
         assert store.has_file(hashlib.sha256(pdf).hexdigest())
@@ -177,6 +194,13 @@ def test_every_format_extracted_one_revision_per_replaced_file_none_when_unchang
         ]
         two = texts_of(store, f"{http_server.base}/tzgg/2.html")
         assert "003 | 初中英语教师 | 1 | 研究生" in two["附件：岗位表.xlsx"][2]
+
+        # Unchanged: no revision, and every file answered 304 to its ETag.
+        asked = shelf.mark()
+        again = crawl(store, seeds).sites["qs"]
+        assert (again.new, again.revised, again.unchanged, again.errors) == (0, 0, 3, 0)
+        assert shelf.full_fetches(asked) == []
+        assert len(store.events()) == 4
 
         _cli_shows_and_diffs(tmp_path, f"{http_server.base}/tzgg/2.html")
         feed = json.loads(FeedBuilder(store, "http://govwatch.test").render(ALL, "json").body)
@@ -273,6 +297,7 @@ def test_hostile_attachments_each_get_their_status_and_the_crawl_goes_on(
     shelf = Files(http_server)
     shelf.put("/files/cut.pdf", files.pdf()[:1500])
     shelf.put("/files/locked.pdf", files.pdf(password="secret"))
+    shelf.put("/files/locked.docx", files.encrypted_ooxml(files.docx_notice()))
     shelf.put("/files/bomb.docx", files.zip_bomb(300))
     shelf.put("/files/named.pdf", files.xlsx(), "application/pdf")  # a spreadsheet
     shelf.put("/files/huge.pdf", bytes(200 * 1024 * 1024))
@@ -280,6 +305,7 @@ def test_hostile_attachments_each_get_their_status_and_the_crawl_goes_on(
     links = [
         ("截断.pdf", "/files/cut.pdf"),
         ("加密.pdf", "/files/locked.pdf"),
+        ("加密.docx", "/files/locked.docx"),
         ("炸弹.docx", "/files/bomb.docx"),
         ("名不副实.pdf", "/files/named.pdf"),
         ("超大.pdf", "/files/huge.pdf"),
@@ -302,6 +328,7 @@ def test_hostile_attachments_each_get_their_status_and_the_crawl_goes_on(
         assert {name: t[:2] for name, t in got.items()} == {
             "截断.pdf": ("pdf", "failed"),
             "加密.pdf": ("pdf", "encrypted"),
+            "加密.docx": ("encrypted-ooxml", "encrypted"),
             "炸弹.docx": ("docx", "failed"),
             "名不副实.pdf": ("xlsx", "ok"),
             "正常.pdf": ("pdf", "ok"),

@@ -87,6 +87,60 @@ def test_spreadsheets_row_by_row_per_sheet(make: object) -> None:
     assert got.text == SHEETS
 
 
+def test_wps_gbk_xls_by_xlrd_where_calamine_would_misread() -> None:
+    # CODEPAGE 936 and GBK bytes in 8-bit strings: calamine 0.9 gives U+FFFD and NULs.
+    data = files.wps_xls({"岗位表": files.POSTS, "说明": ((files.PARAGRAPHS[2],),)})
+    assert identify(data).name == "xls"
+    got = extract(data)
+    assert (got.status, got.text) == ("ok", SHEETS)
+    assert got.extractor == f"xlrd@{_version('xlrd')}+{code_digest()}"
+    assert (
+        got.message
+        == "python-calamine: ValueError: codepage 936: calamine would misread its strings"
+    )
+
+
+def test_a_unicode_xls_stays_with_calamine() -> None:
+    got = extract(files.xls())  # xlwt writes CODEPAGE 1200 and UTF-16 strings
+    assert (got.status, got.message) == ("ok", "")
+    assert got.extractor is not None and got.extractor.startswith("python-calamine@")
+
+
+@pytest.mark.parametrize(
+    ("make", "fmt", "message"),
+    [
+        (files.encrypted_doc, "doc", "a password-protected DOC document"),
+        (
+            lambda: files.wps_xls({"岗位表": files.POSTS}, password=True),
+            "xls",
+            "a password-protected XLS document",
+        ),
+        (
+            lambda: files.encrypted_ooxml(files.docx_notice()),
+            "encrypted-ooxml",
+            "a password-protected Office document",
+        ),
+        (
+            lambda: files.encrypted_ooxml(files.xlsx()),
+            "encrypted-ooxml",
+            "a password-protected Office document",
+        ),
+    ],
+    ids=["doc", "xls", "docx", "xlsx"],
+)
+def test_encrypted_office_documents(make: object, fmt: str, message: str) -> None:
+    # Told by the file itself (FIB fEncrypted, FILEPASS, an EncryptedPackage stream),
+    # whichever extractors are installed.
+    got = extract(make())  # type: ignore[operator]
+    assert (got.format, got.status, got.extractor, got.text, got.message) == (
+        fmt,
+        "encrypted",
+        None,
+        "",
+        message,
+    )
+
+
 def test_ofd_by_ofdkit() -> None:
     got = extract(files.ofd())
     assert (got.format, got.media_type, got.status) == ("ofd", "application/ofd", "ok")

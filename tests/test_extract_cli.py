@@ -6,14 +6,17 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from govwatch.cli import main
+from govwatch.crawler import sandbox
 from tests import attachment_files as files
 from tests.conftest import LocalServer
 
 
-def test_extract_files_as_jsonl(tmp_path: Path) -> None:
+def test_extract_files_as_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "ocr_installed", lambda: False)  # as without the ocr extra
     named_doc = tmp_path / "岗位表.doc"  # a DOCX, as sites name them
     named_doc.write_bytes(files.docx_notice())
     sheet = tmp_path / "schools.et"
@@ -48,6 +51,7 @@ def test_extract_files_as_jsonl(tmp_path: Path) -> None:
         "error": f"{tmp_path / 'gone.pdf'}: No such file or directory",
     }
     assert (scanned["status"], scanned["text"]) == ("needs_ocr", "")
+    assert "rapidocr" not in scanned["message"]
     assert "No such file or directory" in result.stderr
 
 

@@ -34,10 +34,10 @@ def test_memory_cap_is_failed_out_of_memory() -> None:
 
 def test_a_process_that_dies_is_failed_with_its_signal() -> None:
     head = [b'{"format": "pdf", "media_type": "application/pdf"}']
-    got = _outcome(head, [], -signal.SIGKILL, False, Limits())
+    got = _outcome(head, [], -signal.SIGKILL, False, 60.0)
     assert (got.format, got.status) == ("pdf", "failed")
     assert got.message == "the extracting process died of SIGKILL"
-    silent = _outcome([], ["Fatal Python error: x"], 1, False, Limits())
+    silent = _outcome([], ["Fatal Python error: x"], 1, False, 60.0)
     assert (silent.format, silent.status) == ("unknown", "failed")
     assert silent.message == "the extracting process failed (Fatal Python error: x)"
 

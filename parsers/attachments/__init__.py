@@ -3,16 +3,23 @@
 Pure in the project's sense, bytes in and an Extraction out; the extractors for DOC and
 RTF run a program (antiword, LibreOffice) on a temporary copy. The crawler runs `extract`
 in a sandboxed process (govwatch.crawler.sandbox), since a hostile file can make any
-library loop or eat memory.
+library loop or eat memory, and `read_scan` (OCR, the `ocr` extra) in another for a scan.
 """
 
-from govwatch.parsers.attachments.extract import CHAINS, extract, extractor_id
+from govwatch.parsers.attachments.extract import (
+    CHAINS,
+    OCR_FORMATS,
+    extract,
+    extractor_id,
+    read_scan,
+)
 from govwatch.parsers.attachments.identify import identify
 from govwatch.parsers.attachments.quality import normalise, problem
 from govwatch.parsers.attachments.records import STATUSES, Extraction, Format, Status
 
 __all__ = [
     "CHAINS",
+    "OCR_FORMATS",
     "STATUSES",
     "Extraction",
     "Format",
@@ -22,4 +29,5 @@ __all__ = [
     "identify",
     "normalise",
     "problem",
+    "read_scan",
 ]

@@ -20,6 +20,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 from govwatch.parsers.attachments import identify as formats
+from govwatch.parsers.attachments import ole
 from govwatch.parsers.attachments.quality import normalise, problem
 from govwatch.parsers.attachments.records import (
     Encrypted,
@@ -93,7 +94,9 @@ LIBREOFFICE = Extractor("libreoffice", _lazy("word", "libreoffice_text"), _libre
 CALAMINE = Extractor(
     "python-calamine", _lazy("sheets", "calamine_text"), lambda: _package("python-calamine")
 )
+XLRD = Extractor("xlrd", _lazy("sheets", "xlrd_text"), lambda: _package("xlrd"))
 OFDKIT = Extractor("ofdkit", _lazy("ofd", "ofdkit_text"), lambda: _package("ofdkit"))
+RAPIDOCR = Extractor("rapidocr", _lazy("ocr", "ocr_text"), lambda: _package("rapidocr-onnxruntime"))
 
 CHAINS: dict[str, tuple[Extractor, ...]] = {
     "pdf": (PDFIUM, PYPDF),
@@ -101,11 +104,13 @@ CHAINS: dict[str, tuple[Extractor, ...]] = {
     "doc": (ANTIWORD, LIBREOFFICE),
     "rtf": (LIBREOFFICE,),
     "xlsx": (CALAMINE,),
-    "xls": (CALAMINE,),
+    "xls": (CALAMINE, XLRD),
     "ofd": (OFDKIT,),
 }
 # Formats whose text, when no extractor gives a good one, is in the pixels.
 SCANNABLE = frozenset({"pdf", "ofd", "image"})
+# Those of them OCR reads (an OFD scan would need a renderer for OFD pages).
+OCR_FORMATS = frozenset({"pdf", "image"})
 
 
 @cache
@@ -131,6 +136,10 @@ def extract(data: bytes, fmt: Format | None = None) -> Extraction:
 
     if fmt == formats.ENCRYPTED_OOXML:
         return result("encrypted", "a password-protected Office document")
+    if (fmt == formats.DOC and ole.doc_encrypted(data)) or (
+        fmt == formats.XLS and ole.xls_encrypted(data)
+    ):
+        return result("encrypted", f"a password-protected {fmt.name.upper()} document")
     if fmt == formats.DAMAGED_ZIP:
         return result("failed", "a zip package cut short or damaged: its members cannot be read")
     if fmt.name == "image":
@@ -167,3 +176,28 @@ def extract(data: bytes, fmt: Format | None = None) -> Extraction:
     text, made_by = rejected
     status: Status = "needs_ocr" if fmt.name in SCANNABLE else "failed"
     return result(status, message, text, made_by)
+
+
+def read_scan(data: bytes, fmt: Format | None = None) -> Extraction:
+    """A scan's text by OCR (the `ocr` extra), through the same quality gate: `ok`, or
+    `needs_ocr` with the reason OCR gave no text. Slow: the sandbox runs it only for a
+    file `extract` found to be a scan, under limits of its own."""
+    fmt = fmt or formats.identify(data)
+
+    def result(status: Status, message: str, text: str = "", by: str | None = None) -> Extraction:
+        return Extraction(fmt.name, fmt.media_type, status, by, text, message)
+
+    made_by = extractor_id(RAPIDOCR)
+    if made_by is None:
+        return result("needs_ocr", "rapidocr: not installed (the ocr extra)")
+    if fmt.name not in OCR_FORMATS:
+        return result("needs_ocr", f"rapidocr: no OCR for {fmt.name} files")
+    try:
+        got = RAPIDOCR.run(data)
+    except Exception as exc:  # a broken scan breaks the renderer or the image reader
+        return result("needs_ocr", f"rapidocr: {type(exc).__name__}: {exc}"[:300])
+    text = normalise(got.text)
+    why = problem(text, got.pages)
+    if why is not None:
+        return result("needs_ocr", f"rapidocr: {why}")
+    return result("ok", got.note, text, made_by)

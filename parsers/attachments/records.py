@@ -55,6 +55,8 @@ class Text:
 
     text: str
     pages: int | None = None
+    note: str = ""
+    """What the reader left out, for the message (OCR's page limit)."""
 
 
 class Encrypted(Exception):
