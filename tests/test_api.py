@@ -240,9 +240,13 @@ def test_events_since_in_order_with_a_cursor(store: Store) -> None:
     # Typed into a URL as-is: the + of +08:00 arrives as a space.
     typed = datetime.fromisoformat(everything[2]["at"]).astimezone(CHINA_TZ).isoformat()
     assert "+08:00" in typed
-    answer = api.get(f"/api/events?since={typed}")
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["events"] == later
+    for as_typed in (typed, typed.replace("+08:00", "+0800"), typed.replace("+08:00", "+08")):
+        answer = api.get(f"/api/events?since={as_typed}")
+        assert answer.status_code == 200, (as_typed, answer.text)
+        assert answer.json()["events"] == later
+    # A date and a time without an offset: no + lost there, and the answer says how.
+    naive = api.get("/api/events?since=2025-03-01+08:00")
+    assert naive.status_code == 400 and "written %2B in a URL" in naive.json()["error"]
     first = api.checked("/api/events", "/api/events", limit=3)
     rest = api.checked("/api/events", "/api/events", cursor=first["next_cursor"])
     assert first["events"] + rest["events"] == everything and rest["next_cursor"] is None

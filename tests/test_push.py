@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from govwatch.errors import ConfigError
 from govwatch.feeds.push import SEND_LEASE, Notifier
@@ -18,6 +19,7 @@ from govwatch.feeds.topics import Topic, load_topics
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.deliveries import claim_due, mark_failed, mark_sent, target_states
+from govwatch.store.schema import deliveries
 from tests.test_feeds import JJ, REVISED, ZD, add, open_store, page, remove, url
 from tests.webhook import Webhook
 
@@ -115,6 +117,41 @@ def test_a_sender_whose_claim_lapsed_records_nothing(store: Store, hook: Webhook
     (state,) = target_states(store)
     assert (state.sent, state.pending, state.retrying, state.last_error) == (1, 0, 0, None)
     assert push.run().sent == 0
+
+
+def test_two_senders_a_lapsed_claim_and_nothing_sent_twice(
+    store: Store, hook: Webhook, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two processes push to one target. The first one's send hangs past its claim (the
+    store's clock moves a minute a reading), the second sends the message meanwhile; what
+    the first then records changes nothing: no retry of a message that arrived."""
+    topic = Topic("zd", "张店", notify=(hook.url(),))
+    other = notifier(store, topic)
+    outcomes = iter(["timed out", None])
+
+    def hangs(url: str, title: str, body: str) -> str | None:
+        assert other.run().sent == 1  # the claim lapsed: the other sender takes the message
+        return next(outcomes)
+
+    first = Notifier(store, [topic], BASE, FAST, environ={}, send=hangs)
+    first.start()
+    add(store, 1)
+    assert first.run().failed == 1  # its failure is not recorded over the other's send
+    (state,) = target_states(store)
+    assert (state.sent, state.pending, state.retrying, state.last_error) == (1, 0, 0, None)
+    attempts = sa.select(deliveries.c.attempts, deliveries.c.last_error)
+    assert store._read(lambda conn: conn.execute(attempts).all()) == [(0, None)]
+    assert first.run().sent == 0 and other.run().sent == 0
+    assert hook.titles() == ["[新] 关于开展春季校园安全检查的通知"]
+
+    add(store, 2, title="第二条")
+    with caplog.at_level(logging.WARNING, "govwatch.feeds.push"):
+        assert first.run().sent == 1  # "delivered" late, after the other sent it
+    assert "outlasted its 20s claim" in caplog.text
+    (state,) = target_states(store)
+    assert (state.sent, state.pending) == (2, 0)
+    assert hook.titles()[1:] == ["[新] 第二条"]
+    assert first.run().sent == 0 and other.run().sent == 0 and len(hook.received) == 2
 
 
 def test_given_up_after_the_last_attempt(store: Store, hook: Webhook) -> None:

@@ -1,6 +1,6 @@
 """Push from `govwatch serve`, as a process, to a local JSON webhook: a receiver that fails
 twice, a server killed while a message is on its way, a restart — and still each event
-arrives exactly once, with the webhook's secret in no log and not in /healthz."""
+arrives exactly once, with the webhook's secret in no log, not in /healthz or /metrics."""
 
 from __future__ import annotations
 
@@ -70,16 +70,20 @@ def test_each_event_arrives_once_across_failures_a_kill_and_a_restart(tmp_path: 
             wait_for(lambda: len(hook.received) >= sum(titles.values()), 90, "every event")
             time.sleep(4)  # two more rounds of the push loop: nothing more arrives
             health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
         finally:
             second.send_signal(signal.SIGTERM)
             _, second_err = second.communicate(timeout=60)
     assert Counter(hook.titles()) == titles
     assert set(hook.paths) == {f"/hook/{SECRET}"}
+    assert health.status_code == 200
     push = health.json()["push"]
-    assert (push["failed"], push["retrying"]) == (0, 0)
+    assert (push["loop"], push["failed"], push["retrying"]) == ("running", 0, 0)
+    assert "govwatch_push_loop_up 1.0" in metrics.text
+    assert 'status="sent"} ' in metrics.text and "***" in metrics.text
     (target,) = push["targets"]
     assert target["sent"] == sum(titles.values()) and "***" in target["target"]
-    for text in (first_err, second_err, health.text):
+    for text in (first_err, second_err, health.text, metrics.text):
         assert SECRET not in text
     assert "Traceback" not in first_err + second_err
     assert "push to json://" in first_err and "failed (attempt 1" in first_err

@@ -44,7 +44,8 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_ID = 2**31 - 1
 EVENT_KINDS: tuple[EventKind, ...] = ("new", "revised", "removed", "restored")
-PLUS_AS_SPACE = re.compile(r"(?<=\d) (\d{2}(?::?\d{2})?)$")
+PLUS_AS_SPACE = re.compile(r"(:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)$")
+"""A time (…:MM or …:SS, a fraction), a space, an offset: the offset's + as a URL reads it."""
 
 
 class BadRequest(Exception):
@@ -227,7 +228,7 @@ def _since(raw: str | None) -> datetime | None:
     if not raw:
         return None
     # "+08:00" typed into a URL as-is arrives as " 08:00": a + in a query is a space.
-    raw = PLUS_AS_SPACE.sub(r"+\1", raw)
+    raw = PLUS_AS_SPACE.sub(r"\1+\2", raw)
     try:
         if len(raw) == len("2026-12-01"):
             day = date.fromisoformat(raw)
@@ -236,7 +237,10 @@ def _since(raw: str | None) -> datetime | None:
     except ValueError:
         raise BadRequest(f"since: not an ISO 8601 time: {raw!r}") from None
     if when.tzinfo is None:
-        raise BadRequest("since: give the time's offset (2026-12-01T08:00:00+08:00 or …Z)")
+        raise BadRequest(
+            "since: give the time's offset (2026-12-01T08:00:00+08:00, its + written %2B in "
+            "a URL, or …Z)"
+        )
     return when
 
 
