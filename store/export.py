@@ -70,16 +70,14 @@ BATCH = 500
 _ANNOUNCED = ("new", "revised")
 
 # The event that announced a version (a version is announced once: the store's unique
-# index); null for none, such as a version completed in place.
+# index, so MIN picks the one there is); null for none.
 _EVENT = (
-    sa.select(events.c.kind)
+    sa.select(sa.func.min(events.c.kind))
     .where(
         events.c.notice_id == versions.c.notice_id,
         events.c.version == versions.c.number,
         events.c.kind.in_(_ANNOUNCED),
     )
-    .order_by(events.c.id)
-    .limit(1)
     .scalar_subquery()
 )
 
@@ -109,7 +107,10 @@ def export_rows(
     key = sa.tuple_(versions.c.notice_id, versions.c.number)
     stmt = _select(every_version).where(
         *NoticeFilter(sites=site_ids, since=since).clauses(
-            site_id=notices.c.site_id,
+            # `|| ''` keeps SQLite off ix_notices_site_id: through it, every batch would
+            # collect and sort the rest of the site's rows, where walking the versions in
+            # key order reads each row once.
+            site_id=notices.c.site_id + "",
             meta=versions.c.meta,
             day=search_docs.c.day,
             notice_id=notices.c.id,
