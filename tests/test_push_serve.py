@@ -80,7 +80,12 @@ def test_each_event_arrives_once_across_failures_a_kill_and_a_restart(tmp_path: 
     push = health.json()["push"]
     assert (push["loop"], push["failed"], push["retrying"]) == ("running", 0, 0)
     assert "govwatch_push_loop_up 1.0" in metrics.text
-    assert 'status="sent"} ' in metrics.text and "***" in metrics.text
+    (sent,) = [
+        x
+        for x in metrics.text.splitlines()
+        if x.startswith('govwatch_push_deliveries{status="sent"')
+    ]
+    assert "***" in sent and sent.endswith(f" {float(sum(titles.values()))}")
     (target,) = push["targets"]
     assert target["sent"] == sum(titles.values()) and "***" in target["target"]
     for text in (first_err, second_err, health.text, metrics.text):
