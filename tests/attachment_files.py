@@ -57,20 +57,30 @@ def pdf(lines: tuple[str, ...] = (TITLE, *PARAGRAPHS), *, password: str | None =
     return out.getvalue()
 
 
-def scan(lines: tuple[str, ...] = (TITLE, *PARAGRAPHS), *, pages: int = 1) -> bytes:
-    """A scanned notice: each page a picture of `lines` and nothing else. reportlab sets
-    the text, PDFium rasterises it at 200 dpi, Pillow makes it look scanned (greyscale,
-    tilted half a degree, a little blur) and writes the pictures as an image-only PDF."""
+def _scanned_page(lines: tuple[str, ...]) -> Image.Image:
+    """reportlab sets the text, PDFium rasterises it at 200 dpi, Pillow makes it look
+    scanned: greyscale, tilted half a degree, a little blur."""
     printed = pypdfium2.PdfDocument(pdf(lines))
     picture = printed[0].render(scale=200 / 72, grayscale=True).to_pil()
     printed.close()
-    looks_scanned = picture.rotate(0.5, Image.Resampling.BICUBIC, fillcolor=255).filter(
+    return picture.rotate(0.5, Image.Resampling.BICUBIC, fillcolor=255).filter(
         ImageFilter.GaussianBlur(0.6)
     )
+
+
+def scan(lines: tuple[str, ...] = (TITLE, *PARAGRAPHS), *, pages: int = 1) -> bytes:
+    """A scanned notice: each page a picture of `lines` and nothing else, an image-only
+    PDF as Pillow writes one."""
+    page = _scanned_page(lines)
     out = io.BytesIO()
-    looks_scanned.save(
-        out, "PDF", resolution=200, save_all=True, append_images=[looks_scanned] * (pages - 1)
-    )
+    page.save(out, "PDF", resolution=200, save_all=True, append_images=[page] * (pages - 1))
+    return out.getvalue()
+
+
+def scan_jpeg(lines: tuple[str, ...] = (TITLE, *PARAGRAPHS)) -> bytes:
+    """The scanned page as a photo of it is attached: a JPEG."""
+    out = io.BytesIO()
+    _scanned_page(lines).save(out, "JPEG", quality=80)
     return out.getvalue()
 
 

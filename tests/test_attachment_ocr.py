@@ -79,12 +79,17 @@ def test_a_scan_is_read_by_ocr_in_the_sandbox() -> None:
 
 
 @pytest.mark.slow
-def test_ocr_reads_the_first_pages_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ocr_reads_the_first_pages_and_says_so_and_reads_images(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(ocr, "OCR_PAGES", 1)
     got = read_scan(files.scan(pages=2))
     assert (got.status, got.message) == ("ok", "OCR read the first 1 of 2 pages")
     assert got.text.count(files.TITLE) == 1
     assert character_error_rate("\n".join(LINES), got.text) <= MAX_CER
+    photo = read_scan(files.scan_jpeg())
+    assert (photo.format, photo.media_type, photo.status) == ("image", "image/jpeg", "ok")
+    assert character_error_rate("\n".join(LINES), photo.text) <= MAX_CER
 
 
 @pytest.mark.slow
