@@ -2,18 +2,25 @@
 
 Run by hand:  python bench/fleet.py --server postgresql://postgres@127.0.0.1:5432/postgres
               [--sites 200] [--hosts 10] [--notices 3] [--workers 1,2,4]
-              [--high-rate 1000] [--polite-rate 2]
+              [--high-rate 1000] [--polite-rate 2] [--parts high,polite,kill]
 
 Serves a multi-host mirror (tests/fleet.py: `--sites` sites on `--hosts` loopback
-addresses, each site on its own port, realistic pages with ETag/304), then for each
-worker count crawls it once into a fresh database (created on `--server`, which must allow
-CREATE DATABASE) with a high per-host cap (the engine's own speed) and at a polite rate
-(which should approach hosts × rate), and prints pages/s, duplicate fetches, the smallest
-gap between two requests to one host, and overlapping crawls of one site. Last, two
-workers at the polite rate, one SIGKILLed mid-crawl: how long until its sites' crawls are
-queued again (the bound is stalled_after + tick + 1 s) and started again. The machine's
-cores are printed first: on two cores, four workers share them with the mirror and
-PostgreSQL.
+addresses, each site on its own port, realistic pages with ETag/304; each request timed
+by the kernel as it arrives), then for each worker count crawls it once into a fresh
+database (created on `--server`, which must allow CREATE DATABASE):
+
+- high: a high per-host cap, the engine's own speed: pages/s, the speed-up over one
+  worker, and the workers' CPU seconds per page (read from /proc), which say what the
+  machine's cores allow;
+- polite: at a polite rate, with a `govwatch serve` beside the workers (serving only):
+  pages/s against hosts x rate, and the issue's checks: duplicate fetches of a page in the
+  cycle, overlapping crawls of a site, the smallest gap between two requests to one host
+  as a share of the rate's gap;
+- kill: two workers at the polite rate, one SIGKILLed mid-crawl: how long until its
+  sites' crawls are queued again (the bound is stalled_after + tick + 1 s) and started.
+
+The machine's cores and load are printed first and last: on two cores, four workers
+share them with the mirror, PostgreSQL and whatever else runs.
 """
 
 from __future__ import annotations
@@ -21,18 +28,24 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
+import ssl
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from govwatch.crawler.fetch import make_client  # noqa: E402
+from govwatch.settings import Settings  # noqa: E402
 from govwatch.store import Store  # noqa: E402
 from govwatch.store.schema import site_schedule  # noqa: E402
 from tests.fleet import (  # noqa: E402
@@ -46,6 +59,32 @@ from tests.fleet import (  # noqa: E402
 
 TIMING = {"GOVWATCH_TICK": "1", "GOVWATCH_HEARTBEAT": "1", "GOVWATCH_STALLED_AFTER": "10"}
 BOUND = 10 + 1 + 1
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Cycle:
+    workers: int
+    pages: int
+    seconds: float
+    cpu: float
+    """CPU seconds the worker processes used."""
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.seconds
+
+
+def machine() -> str:
+    one, five, fifteen = os.getloadavg()
+    cores = len(os.sched_getaffinity(0))
+    return f"cores (nproc): {cores}; load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def fresh_database(server: str) -> str:
@@ -64,27 +103,78 @@ def crawled(engine: sa.Engine) -> int:
     return sum(any(r[1] for r in runs) for runs in runs_by_site(engine).values())
 
 
-def one_cycle(mirror: FleetMirror, server: str, workers: int, rate: float, tmp: Path) -> None:
+def one_cycle(
+    mirror: FleetMirror, server: str, workers: int, rate: float, tmp: Path, *, serve: bool
+) -> Cycle:
     mirror.reset_logs()
     db = fresh_database(server)
     engine = sa.create_engine(db)
     logs = Path(tempfile.mkdtemp(dir=tmp))
     fleet = Fleet(db, mirror.seed_files(logs / "seeds", rate=rate), logs, TIMING)
     try:
-        for n in range(workers):
-            fleet.worker(f"w{n}", concurrency=8)
+        procs = [fleet.worker(f"w{n}", concurrency=8) for n in range(workers)]
+        if serve:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            fleet.start("serve", "serve", "--port", str(port))
         wait_for(lambda: crawled(engine) == len(mirror.sites), 1800, "one whole cycle", 0.5)
+        cpu = sum(cpu_seconds(proc.pid) for proc in procs)
+        if serve:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).json()
+            assert health["scheduler"]["fleet"], "serve scheduled crawls beside the workers"
     finally:
         fleet.stop()
     times = [at for at, _, _, _ in mirror.requests()]
-    took = max(times) - min(times)
+    cycle = Cycle(workers, len(times), max(times) - min(times), cpu)
+    gap = mirror.smallest_gap()
     print(
-        f"  {workers} worker(s): {len(times)} requests in {took:.1f} s = "
-        f"{len(times) / took:.1f} pages/s; duplicate fetches {mirror.duplicate_fetches()}; "
-        f"smallest gap to a host {mirror.smallest_gap() * 1000:.0f} ms "
-        f"(rate gap {1000 / rate:.0f} ms); overlapping crawls {overlapping_crawls(engine)}"
+        f"  {workers} worker(s){' + serve' if serve else ''}: {cycle.pages} requests in "
+        f"{cycle.seconds:.1f} s = {cycle.rate:.1f} pages/s; workers' CPU "
+        f"{cycle.cpu:.1f} s = {cycle.cpu / cycle.pages * 1000:.1f} ms per page; duplicate "
+        f"fetches {mirror.duplicate_fetches()}; overlapping crawls {overlapping_crawls(engine)};"
+        f" smallest gap to a host {gap * 1000:.0f} ms = {gap * rate:.2f} x the rate's gap"
     )
     engine.dispose()
+    return cycle
+
+
+def setup_cost() -> None:
+    """What a crawl job no longer pays: a TLS context (the CA store loaded), made once per
+    process now, and a client, kept by the worker's crawl thread across jobs."""
+    runs = 10
+    started = time.perf_counter()
+    for _ in range(runs):
+        ssl.create_default_context()
+    loading = (time.perf_counter() - started) / runs
+    settings = Settings.from_env()
+    make_client(settings)  # the process's first: loads the CA store once
+    started = time.perf_counter()
+    for _ in range(runs):
+        make_client(settings)
+    client = (time.perf_counter() - started) / runs
+    print(
+        f"per-job client setup: {loading * 1000:.0f} ms to load the CA store (once per "
+        f"worker process now, before: once per crawl job); a client on it {client * 1000:.1f}"
+        " ms (once per crawl thread now)"
+    )
+
+
+def scaling(cycles: list[Cycle]) -> None:
+    one = cycles[0]
+    for cycle in cycles[1:]:
+        print(
+            f"  {cycle.workers} workers / {one.workers}: {cycle.rate / one.rate:.2f}x the "
+            f"pages/s; CPU per page {cycle.cpu / cycle.pages * 1000:.1f} ms against "
+            f"{one.cpu / one.pages * 1000:.1f} ms"
+        )
+    busy = one.cpu / one.seconds
+    print(
+        f"  one worker kept {busy:.2f} of a core busy; the workers need "
+        f"{one.cpu / one.pages * 1000:.1f} ms of CPU per page, so N workers reach N x "
+        f"{one.rate:.1f} pages/s where N cores are free for them (PostgreSQL and the sites "
+        f"need theirs too); this machine has {len(os.sched_getaffinity(0))}"
+    )
 
 
 def survivors(engine: sa.Engine) -> set[str]:
@@ -165,18 +255,35 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2,4")
     ap.add_argument("--high-rate", type=float, default=1000.0)
     ap.add_argument("--polite-rate", type=float, default=2.0)
+    ap.add_argument("--parts", default="high,polite,kill")
     args = ap.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    print(f"cores: {os.cpu_count()}; {args.sites} sites on {args.hosts} hosts")
+    parts = set(args.parts.split(","))
+    print(machine())
+    print(f"{args.sites} sites on {args.hosts} hosts, {args.notices} notices each")
     with (
         tempfile.TemporaryDirectory() as tmp,
         fleet_mirror(args.sites, args.hosts, args.notices) as mirror,
     ):
-        for label, rate in (("high cap", args.high_rate), ("polite", args.polite_rate)):
-            print(f"{label}: {rate:g} requests/s per host (hosts x rate = {args.hosts * rate:g}/s)")
-            for workers in counts:
-                one_cycle(mirror, args.server, workers, rate, Path(tmp))
-        recovery(mirror, args.server, args.polite_rate, Path(tmp))
+        if "high" in parts:
+            setup_cost()
+            print(f"high cap: {args.high_rate:g} requests/s per host")
+            cycles = [
+                one_cycle(mirror, args.server, n, args.high_rate, Path(tmp), serve=False)
+                for n in counts
+            ]
+            scaling(cycles)
+        if "polite" in parts:
+            rate = args.polite_rate
+            print(
+                f"polite: {rate:g} requests/s per host, a gap of {1000 / rate:.0f} ms (hosts x "
+                f"rate = {args.hosts * rate:g}/s), a govwatch serve beside the workers"
+            )
+            for n in counts:
+                one_cycle(mirror, args.server, n, rate, Path(tmp), serve=True)
+        if "kill" in parts:
+            recovery(mirror, args.server, args.polite_rate, Path(tmp))
+    print(machine())
 
 
 if __name__ == "__main__":

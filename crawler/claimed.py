@@ -5,6 +5,9 @@ runs the ordinary crawl pass over the one seed, and finishes the claim, which fr
 site and sets when it is due next; a crawl that raised puts the site off by a backoff, and
 one that was cancelled frees it due at once. A claim that is no longer the crawl's own (it
 was reaped while the crawl waited) means another crawl holds the site: nothing is crawled.
+The crawl writes through the store fenced by its claim (store/schedule.py), so a crawl
+reaped while it ran (its worker taken for dead) stops at its next write, having written
+nothing after the reaping.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import asyncio
 from dataclasses import dataclass
 
 from govwatch.crawler.engine import Crawler, RunSummary
+from govwatch.crawler.fetch import Clients
 from govwatch.crawler.politeness import SlotBook
 from govwatch.crawler.seeds import Seed
 from govwatch.settings import Settings
 from govwatch.store import ErrorRow, Store
-from govwatch.store.schedule import Claim, SitePlan
+from govwatch.store.schedule import Claim, ClaimLost, SitePlan
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,23 @@ def plan_of(seed: Seed) -> SitePlan:
 
 
 async def crawl_claimed(
-    store: Store, settings: Settings, seed: Seed, claim: Claim, slots: SlotBook
+    store: Store,
+    settings: Settings,
+    seed: Seed,
+    claim: Claim,
+    slots: SlotBook,
+    clients: Clients | None = None,
 ) -> Crawled | None:
-    """Crawl the claimed site once; None when the claim was lost before the crawl began."""
+    """Crawl the claimed site once; None when the claim was lost, before the crawl began or
+    while it ran (it stopped at its first write after that). `clients`: open HTTP clients
+    to reuse, else the crawl opens its own."""
     if not store.claim_started(claim):
         return None
+    crawler = Crawler(store.fenced(claim), settings, slots=slots, clients=clients)
     try:
-        summary = await Crawler(store, settings, slots=slots).run([seed])
+        summary = await crawler.run([seed])
+    except ClaimLost:
+        return None
     except asyncio.CancelledError:
         store.release_claim(claim.token)
         raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -24,7 +25,7 @@ from govwatch.crawler.attachments import NoticeFiles, make_sandbox
 from govwatch.crawler.fetch import Clients, Response
 from govwatch.crawler.health import Health, assess
 from govwatch.crawler.pages import PageFailure, SiteFetcher
-from govwatch.crawler.politeness import Gates, SlotBook
+from govwatch.crawler.politeness import Gates, SlotBook, slot_book
 from govwatch.crawler.proxy import proxy_for
 from govwatch.crawler.render import Renderer, shared_renderer
 from govwatch.crawler.reparse import reclean
@@ -102,13 +103,17 @@ class Crawler:
         progress: ProgressFn | None = None,
         *,
         slots: SlotBook | None = None,
+        clients: Clients | None = None,
     ) -> None:
         """`slots`: the hosts' request slots, when other crawls share them (a server's
-        crawls, a fleet's workers); else the pass keeps its own."""
+        crawls); else the store's book (slot_book: shared on PostgreSQL, the pass's own on
+        SQLite). `clients`: open HTTP clients to reuse (a worker's, across its crawls);
+        else the pass opens its own."""
         self.store = store
         self.settings = settings
         self.on_progress = progress
-        self.slots = slots
+        self.slots = slots if slots is not None else slot_book(store)
+        self.clients = clients
         self.done = 0
         self.planned = 0
 
@@ -125,10 +130,11 @@ class Crawler:
         run_id = self.store.start_run([s.id for s in seeds])
         summary = RunSummary(run_id, names={s.id: s.name for s in seeds})
         gates = Gates(self.settings.concurrency, self.settings.host_concurrency, self.slots)
-        async with (
-            Clients(self.settings) as clients,
-            shared_renderer(self.settings) as renderer,
-        ):
+        async with AsyncExitStack() as stack:
+            clients = self.clients
+            if clients is None:
+                clients = await stack.enter_async_context(Clients(self.settings))
+            renderer = await stack.enter_async_context(shared_renderer(self.settings))
             await asyncio.gather(
                 *[
                     self._site(

@@ -6,7 +6,10 @@ the body is streamed so an oversized page is cut off, not buffered. Redirects ar
 here, hop by hop, so that each target is checked against the `Destinations` before any
 connection is made: off the seed's hosts, or to a private, loopback or link-local address
 the seed does not itself live on, a redirect is refused, never followed. Failures become
-the project's FetchError family, carrying the URL.
+the project's FetchError family, carrying the URL. `on_send` is called at the moment the
+request's headers go onto the wire (httpcore's trace), after any connection setup: the
+host's rate is judged there (crawler/politeness.py), and an exception it raises aborts the
+request before anything is sent.
 
 https is verified, always: against the default store (certifi), plus the PEM bundle the
 `ca_bundle` setting names. A certificate that does not verify is a FetchError of its own
@@ -20,10 +23,12 @@ import contextlib
 import ipaddress
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from functools import cache
 from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -157,16 +162,23 @@ def _host(url: str) -> str:
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
     """httpx's default verifying context, trusting also the `ca_bundle` certificates: added,
-    not instead, so a bundle holding one site's missing intermediate breaks no other site."""
+    not instead, so a bundle holding one site's missing intermediate breaks no other site.
+    Made once per bundle and process: loading the CA store takes a tenth of a second, more
+    than a whole small crawl, and a context serves any number of clients and threads."""
+    return _tls_context(settings.ca_bundle or None)
+
+
+@cache
+def _tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     context = httpx.create_ssl_context()
-    if settings.ca_bundle:
+    if ca_bundle:
         try:
-            context.load_verify_locations(cafile=settings.ca_bundle)
+            context.load_verify_locations(cafile=ca_bundle)
         except ssl.SSLError as exc:  # before OSError, which it is too
             reason = str(exc.reason or exc).lower().replace("_", " ")
-            raise _bad_bundle(settings.ca_bundle, reason) from exc
+            raise _bad_bundle(ca_bundle, reason) from exc
         except OSError as exc:
-            raise _bad_bundle(settings.ca_bundle, exc.strerror or str(exc)) from exc
+            raise _bad_bundle(ca_bundle, exc.strerror or str(exc)) from exc
     return context
 
 
@@ -258,14 +270,16 @@ async def fetch(
     method: str = "GET",
     form: tuple[tuple[str, str], ...] = (),
     destinations: Destinations | None = None,
+    on_send: Callable[[], None] | None = None,
 ) -> Response:
     """Fetch `url` (GET, or POST of a form), following redirects the `destinations` allow
     (default: any host, non-public addresses only of the kind `url` is on). Any final
-    status is returned; transport failures and refused redirects raise FetchError."""
+    status is returned; transport failures and refused redirects raise FetchError.
+    `on_send` is called as the first request goes out; what it raises aborts the fetch."""
     where = destinations or Destinations(None, [_host(url)])
     try:
         async with asyncio.timeout(settings.timeout):
-            return await _follow(client, url, settings, headers, method, form, where)
+            return await _follow(client, url, settings, headers, method, form, where, on_send)
     except TimeoutError as exc:
         reason = f"timed out: no complete answer within {settings.timeout:g} s"
         raise FetchTimeout(url, reason) from exc
@@ -279,11 +293,13 @@ async def _follow(
     method: str,
     form: tuple[tuple[str, str], ...],
     where: Destinations,
+    on_send: Callable[[], None] | None,
 ) -> Response:
     current, seen = url, {url}
     for _ in range(settings.max_redirects + 1):
         await where.check(current)
-        resp = await _one(client, current, settings, headers, method, form)
+        resp = await _one(client, current, settings, headers, method, form, on_send)
+        on_send = None  # the slot was the first request's
         location = resp.headers.get("location", "").strip()
         if resp.status not in REDIRECT_STATUSES or not location:
             return resp
@@ -304,11 +320,13 @@ async def _one(
     headers: dict[str, str] | None,
     method: str,
     form: tuple[tuple[str, str], ...],
+    on_send: Callable[[], None] | None,
 ) -> Response:
     """One request, no redirects followed, the body read up to the size cap."""
+    extensions = {"trace": _sending(on_send)} if on_send is not None else None
     try:
         async with client.stream(
-            method, url, headers=headers, data=dict(form) if form else None
+            method, url, headers=headers, data=dict(form) if form else None, extensions=extensions
         ) as resp:
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > settings.max_bytes:
@@ -351,3 +369,14 @@ async def _one(
         raise ConnectionFailed(url, f"{type(exc).__name__}: {detail}") from exc
     except httpx.HTTPError as exc:
         raise FetchError(url, f"{type(exc).__name__}: {mask(str(exc))}") from exc
+
+
+def _sending(on_send: Callable[[], None]) -> Callable[[str, dict[str, Any]], Any]:
+    """An httpcore trace hook calling `on_send` as the request's headers are about to be
+    written: the connection is set up by then (connect, TLS, a proxy's CONNECT)."""
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith(".send_request_headers.started"):
+            on_send()
+
+    return trace

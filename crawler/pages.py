@@ -147,9 +147,11 @@ class SiteFetcher:
             attempt += 1
             retry_after: str | None = None
             try:
-                async with self.gates.turn(host, self.seed.rate):
-                    self.stats.requests += 1
-                    resp = await fetch(
+                self.stats.requests += 1
+                resp = await self.gates.send(
+                    host,
+                    self.seed.rate,
+                    lambda ticket: fetch(
                         self.client,
                         request.url,
                         settings,
@@ -157,7 +159,9 @@ class SiteFetcher:
                         method=request.method,
                         form=request.form,
                         destinations=self.destinations,
-                    )
+                        on_send=ticket.going,
+                    ),
+                )
                 self.stats.bytes += len(resp.content)
                 if resp.status not in RETRY_STATUSES:
                     break

@@ -4,9 +4,13 @@ A host gets one request start every 1/rate seconds however many crawls ask for i
 request books the host's next free slot from a slot book and waits for it, holding no lock
 meanwhile. In one process the book is in memory (MemorySlots, shared by every crawl of a
 `govwatch serve`); across a fleet of workers it is the store's table on PostgreSQL
-(StoreSlots), booked with the database's clock. A 429 or Retry-After pushes the host's next
-slot back and slows it down for every crawl that shares the book. A request that starts
-later than its slot by more than LATE of the gap books another.
+(StoreSlots), booked with the database's clock; the store says which (slot_book), so
+`serve`, `crawl` and workers on one PostgreSQL keep one rate per host. A 429 or Retry-After
+pushes the host's next slot back and slows it down for every crawl that shares the book.
+Lateness is judged when the request goes out, not when its waiter wakes: a request whose
+connection setup or event loop held it back by more than LATE of the gap past its slot
+books another (Gates.send), so two requests to a host are never less than (1 - LATE) gaps
+apart however long the way from the slot to the wire.
 Each crawl also keeps at most `concurrency` requests in flight per host, under one global
 limit. Retries back off exponentially with full jitter, and a 429/503's Retry-After is
 honoured (capped).
@@ -20,10 +24,10 @@ import math
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from email.utils import parsedate_to_datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from govwatch.store.schedule import SLOW_FACTOR, SLOW_WINDOW, Schedule
 
@@ -32,8 +36,8 @@ MAX_RETRY_AFTER = 60.0
 CLOCK_CHECK = 10.0
 """Seconds between two samples of the database's clock (StoreSlots)."""
 CLOCK_SAMPLES = 9
-LATE = 0.1
-"""Share of a host's gap by which a request may start after its slot; later, it takes a
+LATE = 0.05
+"""Share of a host's gap by which a request may go out after its slot; later, it takes a
 new one, so two requests to a host are never less than (1 - LATE) gaps apart."""
 LATE_FLOOR = 0.02
 """Seconds late a request may always be: for a high rate, LATE of its gap is less than a
@@ -42,6 +46,8 @@ PATIENT_GAP = 0.1
 """A host's gap from which a late request books new slots until it is on time; below it
 (a rate above 10/s, a benchmark's or a mirror's), REBOOKS at most, then it goes anyway."""
 REBOOKS = 3
+
+T = TypeVar("T")
 
 
 class SlotBook(Protocol):
@@ -120,6 +126,36 @@ class StoreSlots:
             return time.time() + self._offset
 
 
+def slot_book(store: Schedule) -> SlotBook:
+    """The book a crawl on `store` takes its hosts' slots from: the store's own when other
+    processes share it (PostgreSQL: workers, a server, `govwatch crawl`), else one in
+    memory. One rule for every command, chosen by the store."""
+    return StoreSlots(store) if store.shared else MemorySlots()
+
+
+class LateForSlot(Exception):
+    """A request about to go out too long after its slot: it books another instead."""
+
+
+class Ticket:
+    """A booked slot (a time.monotonic() value) and how late its request may go out."""
+
+    def __init__(self, due: float, allowance: float) -> None:
+        self.due = due
+        self.allowance = allowance
+        self.sent = False
+
+    def going(self) -> None:
+        """The request is going out now: LateForSlot if that is too long after the slot.
+        Only the first call counts (a proxy's CONNECT, then the request itself)."""
+        if self.sent:
+            return
+        late = time.monotonic() - self.due
+        if late > self.allowance:
+            raise LateForSlot(f"{late * 1000:.0f} ms after its slot")
+        self.sent = True
+
+
 class Gates:
     """One crawl's turns at hosts: at most `per_host` requests in flight per host and
     `global_limit` in all, each request starting at a slot of `slots` (a book of its own
@@ -131,23 +167,58 @@ class Gates:
         self.slots: SlotBook = slots if slots is not None else MemorySlots()
         self.hosts: dict[str, asyncio.Semaphore] = {}
 
+    async def send(self, host: str, rate: float, request: Callable[[Ticket], Awaitable[T]]) -> T:
+        """`request(ticket)` at the host's next slot; it calls `ticket.going()` at the moment
+        its request goes out (fetch's on_send), and when that is too late the slot is given
+        up and another booked."""
+        gap = 1.0 / rate
+        async with self._in_flight(host):
+            tries = 0
+            while True:
+                tries += 1
+                due = await self._slot(host, gap)
+                async with self.global_slots:
+                    try:
+                        return await request(Ticket(due, self._allowance(gap, tries)))
+                    except LateForSlot:
+                        continue
+
     @asynccontextmanager
     async def turn(self, host: str, rate: float) -> AsyncIterator[None]:
+        """A turn for requests this process does not send itself (a browser's): judged
+        late when its waiter wakes, the nearest to sending it can see."""
+        gap = 1.0 / rate
+        async with self._in_flight(host):
+            for tries in itertools.count(1):
+                due = await self._slot(host, gap)
+                async with self.global_slots:
+                    if time.monotonic() - due <= self._allowance(gap, tries):
+                        yield
+                        return
+
+    def _in_flight(self, host: str) -> asyncio.Semaphore:
         in_flight = self.hosts.get(host)
         if in_flight is None:
             in_flight = self.hosts[host] = asyncio.Semaphore(self.per_host)
-        gap = 1.0 / rate
-        async with in_flight:
-            for tries in itertools.count(1):
-                due = time.monotonic() + self.slots.book(host, gap)
-                await asyncio.sleep(max(0.0, due - time.monotonic()))
-                async with self.global_slots:
-                    # Woken too late (a busy machine, the global limit), the request would
-                    # go out too close to the next slot's: it books another slot instead.
-                    on_time = time.monotonic() - due <= max(LATE * gap, LATE_FLOOR)
-                    if on_time or (gap < PATIENT_GAP and tries > REBOOKS):
-                        yield
-                        return
+        return in_flight
+
+    async def _slot(self, host: str, gap: float) -> float:
+        """Book the host's next slot and sleep until it; returns when it was (monotonic)."""
+        # In a thread: a booking that waits its turn at the host's row (other workers book
+        # it too) holds up no other request of this crawl meanwhile.
+        wait = await asyncio.to_thread(self.slots.book, host, gap)
+        # Counted from the booking's answer, not from its start: a booking that took long
+        # would otherwise make the request go out that much early.
+        due = time.monotonic() + wait
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        return due
+
+    @staticmethod
+    def _allowance(gap: float, tries: int) -> float:
+        """Seconds a request may go out after its slot, at its `tries`-th slot."""
+        if gap < PATIENT_GAP and tries > REBOOKS:
+            return math.inf
+        return max(LATE * gap, LATE_FLOOR)
 
     def slow_down(self, host: str, seconds: float) -> None:
         self.slots.slow_down(host, seconds)

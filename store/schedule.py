@@ -12,22 +12,38 @@ frees the site and sets its next due time; a claim that is no longer the crawl's
 was reaped meanwhile) is left alone. In-process claims carry a lease the process renews
 while the crawl runs, so a killed `serve` frees its sites by itself; a worker's claim has
 none: its job's heartbeat says whether it lives, and the reaper frees it (govwatch/fleet).
+
+A crawl writes through a view of the store fenced by its claim (`fenced`): each of its
+write transactions first checks that the claim is still its own, else raises ClaimLost and
+writes nothing. On PostgreSQL the check holds the site's fence lock (an advisory lock,
+shared) to the commit, and the reaper frees a claim only under that lock exclusively, so
+it never frees one in the middle of a fenced write, and every fenced write after it fails;
+a site whose crawl is mid-write (its worker paused there) is skipped and freed by a later
+tick. On SQLite every write transaction runs alone anyway. So a crawl taken for dead (its
+worker cut off from the database, paused) never writes beside the crawl that replaced it.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from govwatch.errors import StoreError
 from govwatch.store.core import StoreCore
 from govwatch.store.schema import site_schedule, sites
 
+T = TypeVar("T")
+
+FENCE_LOCKS = 0x67770F
+"""First key of the sites' fence locks (pg_advisory_xact_lock(FENCE_LOCKS, hashtext(site)))."""
 FAILURE_BACKOFF = 60.0
 """Seconds a site waits after its first failed crawl; doubled per failure in a row, never
 more than its interval."""
@@ -87,12 +103,53 @@ class Overdue:
     max_seconds: float
 
 
+class ClaimLost(StoreError):
+    """A fenced write of a crawl whose claim is no longer its own: another crawl holds
+    the site now (this one was reaped, or released)."""
+
+    kind = "claim_lost"
+
+
 Dispatch = Callable[[Connection, list[Claim]], None]
 """Hands claimed sites on, inside the claiming transaction."""
 
 
 class Schedule(StoreCore):
     """Next due times and claims of sites; per-host request slots across processes."""
+
+    _fence: Claim | None = None
+    """The claim a fenced view's writes require (see `fenced`)."""
+
+    def fenced(self, claim: Claim) -> Self:
+        """This store for the crawl holding `claim`: every write transaction checks first,
+        under a share lock on the site's schedule row, that the claim is still held, and
+        raises ClaimLost (nothing written) once it is not. Reads are as ever."""
+        view = copy.copy(self)
+        view._fence = claim
+        return view
+
+    def _run(self, work: Callable[[Connection], T]) -> T:
+        fence = self._fence
+        if fence is None:
+            return super()._run(work)
+
+        def fenced(conn: Connection) -> T:
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_advisory_xact_lock_shared("
+                        "CAST(:locks AS integer), hashtext(:site))"
+                    ),
+                    {"locks": FENCE_LOCKS, "site": fence.site_id},
+                )
+            held = conn.execute(
+                sa.select(site_schedule.c.claim).where(site_schedule.c.site_id == fence.site_id)
+            ).scalar()
+            if held != fence.token:
+                raise ClaimLost(f"{self.name}: the crawl of {fence.site_id} lost its claim")
+            return work(conn)
+
+        return super()._run(fenced)
 
     def plan_sites(self, plans: Sequence[SitePlan]) -> None:
         """Bring seeds into the store: their sites, and a schedule row due at once for a
@@ -236,21 +293,24 @@ class Schedule(StoreCore):
         """Free the job-held claims (PostgreSQL) that no waiting or running procrastinate
         job of `task` holds any more: their job was reaped, aborted or deleted. A claim
         and its job commit together, so a claim never waits for its job to appear. Returns
-        the sites freed, due again at once."""
+        the sites freed, due again at once. A claim whose crawl is in the middle of a
+        fenced write (its fence lock taken) is left for a later call."""
         stmt = sa.text(
             """
             UPDATE site_schedule s
                SET claim = NULL, claimed_at = NULL, started_at = NULL, lease_until = NULL,
                    next_due = :now
              WHERE s.claim IS NOT NULL AND s.lease_until IS NULL
-               AND NOT EXISTS (
-                   SELECT 1 FROM procrastinate_jobs j
-                    WHERE j.task_name = :task AND j.status IN ('todo', 'doing')
-                      AND j.args ->> 'token' = s.claim)
+               AND CASE WHEN EXISTS (
+                        SELECT 1 FROM procrastinate_jobs j
+                         WHERE j.task_name = :task AND j.status IN ('todo', 'doing')
+                           AND j.args ->> 'token' = s.claim)
+                   THEN false
+                   ELSE pg_try_advisory_xact_lock(CAST(:locks AS integer), hashtext(s.site_id)) END
             RETURNING s.site_id
             """
         )
-        params = {"task": task, "now": self._clock()}
+        params = {"task": task, "now": self._clock(), "locks": FENCE_LOCKS}
         return self._run(lambda conn: list(conn.execute(stmt, params).scalars()))
 
     def release_all_claims(self) -> int:
@@ -297,10 +357,16 @@ class Schedule(StoreCore):
         late = (now - earliest).total_seconds() if earliest is not None else 0.0
         return Overdue(int(count), late)
 
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may use this store at once (PostgreSQL): then hosts'
+        request slots are booked in it (host_slots), whatever command crawls."""
+        return self._url.get_backend_name() == "postgresql"
+
     def queue_conninfo(self) -> str | None:
         """The database as libpq takes it, for the job queue (procrastinate's psycopg
         connector); None on SQLite, which holds no queue."""
-        if self._url.get_backend_name() != "postgresql":
+        if not self.shared:
             return None
         return self._url.set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -328,6 +394,16 @@ class Schedule(StoreCore):
         row = self._read(lambda conn: conn.execute(stmt, params).one())
         oldest = float(row.oldest) if row.oldest is not None else None
         return QueueFigures(row.workers, row.waiting, row.running, oldest)
+
+    def beat_age(self, worker_id: int) -> float | None:
+        """Seconds since the queue worker `worker_id` last beat, on the database's clock;
+        None when the queue no longer knows it (pruned as stalled: taken for dead)."""
+        stmt = sa.text(
+            "SELECT extract(epoch FROM clock_timestamp() - last_heartbeat)"
+            " FROM procrastinate_workers WHERE id = :id"
+        )
+        age = self._read(lambda conn: conn.execute(stmt, {"id": worker_id}).scalar())
+        return None if age is None else float(age)
 
     # Per-host request slots (PostgreSQL; in-process crawls keep them in memory)
 

@@ -2,7 +2,10 @@
 
 `fleet_mirror` serves `sites` mirror sites on `hosts` loopback addresses (127.0.0.2 …),
 each site on a port of its own, so several sites share a host the way columns of one
-government site do; every request is logged with its time. `Fleet` starts and stops worker
+government site do; every request is logged with the time its first bytes reached the
+host (the kernel's receive timestamp, SO_TIMESTAMPNS on Linux: a Python server's own clock
+reading comes whenever its thread gets the interpreter, on a busy machine tens of
+milliseconds later, and would make two requests look closer than they came). `Fleet` starts and stops worker
 processes (and a server) on one PostgreSQL store. The checks read the mirror's logs and
 the store: duplicate fetches, the smallest gap between two requests to one host,
 overlapping crawls of one site, and whether the store holds every notice exactly once.
@@ -14,6 +17,8 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -30,10 +35,34 @@ import sqlalchemy as sa
 
 from govwatch.demo.mirror import MirrorSite, load_seed_texts, populate
 from govwatch.demo.mirror.model import Request
-from govwatch.demo.mirror.site import Response
+from govwatch.demo.mirror.site import Response, _Handler
 from govwatch.store.schema import crawl_runs, events, notices, versions
 
 FLOWS = ("generic", "trs_wcm")
+SO_TIMESTAMPNS = 35
+"""Linux's socket option for receive timestamps as a timespec (Python names it not)."""
+_ARRIVAL = threading.local()
+"""The arrival time of the request a mirror thread is serving."""
+
+
+def _arrival(sock: socket.socket) -> float | None:
+    """When the next bytes on `sock` reached this host (time.time() clock), peeked at
+    without reading them; None when the kernel gave no timestamp (or the peer closed)."""
+    try:
+        _, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return None
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", data[:16])
+            return float(seconds + nanoseconds / 1e9)
+    return None
+
+
+class _ArrivalHandler(_Handler):
+    def handle_one_request(self) -> None:
+        _ARRIVAL.at = _arrival(self.connection)
+        super().handle_one_request()
 
 
 class TimedSite(MirrorSite):
@@ -53,6 +82,9 @@ class TimedSite(MirrorSite):
         assert server is not None and self._thread is not None
         server.shutdown()
         self._thread.join()
+        # Accepted connections inherit the option: their requests carry arrival times.
+        server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        server.RequestHandlerClass = _ArrivalHandler
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 1.0}, daemon=True
         )
@@ -60,8 +92,8 @@ class TimedSite(MirrorSite):
         return self
 
     def respond(self, req: Request) -> Response:
-        # Timed as the request comes in, before the page is made.
-        at = time.monotonic()
+        # Timed as the request came in, else as it is read, before the page is made.
+        at = getattr(_ARRIVAL, "at", None) or time.time()
         answer = super().respond(req)
         target = f"{req.path}?{req.query}" if req.query else req.path
         with self._lock:

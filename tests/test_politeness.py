@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 
 import pytest
 
-from govwatch.crawler.politeness import Gates, MemorySlots
+from govwatch.crawler.fetch import fetch, make_client
+from govwatch.crawler.politeness import LATE, Gates, LateForSlot, MemorySlots, Ticket
+from govwatch.settings import Settings
 from govwatch.store.schedule import SLOW_FACTOR, SLOW_WINDOW
+from tests.conftest import LocalServer
 
 
 class FakeClock:
@@ -73,3 +77,88 @@ def test_a_crawl_told_to_slow_down_delays_the_other_crawl_of_that_host() -> None
             return time.monotonic() - started
 
     assert asyncio.run(scenario()) >= 0.29
+
+
+class AnsweredLate:
+    """A shared book whose third answer takes `delay` to come back, as a busy database's
+    may: the slot is booked when the statement runs, the wait counted from its answer."""
+
+    def __init__(self, delay: float) -> None:
+        self.delays = iter([0.0, 0.0, delay])
+        self.inner = MemorySlots()
+        self.lock = threading.Lock()
+
+    def book(self, host: str, gap: float) -> float:
+        with self.lock:
+            wait = self.inner.book(host, gap)
+            delay = next(self.delays, 0.0)
+        time.sleep(delay)
+        return wait - delay
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        self.inner.slow_down(host, seconds)
+
+
+def sent_at(gates: Gates, host: str, rate: float, setup: float = 0.0) -> list[float]:
+    """Three requests through `gates`, each `setup` seconds from its turn to its wire
+    (connection setup) on its first try; when they went out, in seconds from the start."""
+    start = time.monotonic()
+    went: list[float] = []
+    tries: list[int] = []
+
+    async def request(n: int) -> None:
+        async def send(ticket: Ticket) -> None:
+            tries.append(n)
+            if tries.count(n) == 1:
+                await asyncio.sleep(setup)
+            ticket.going()
+            went.append(time.monotonic() - start)
+
+        await gates.send(host, rate, send)
+
+    async def three() -> None:
+        await asyncio.gather(*(request(n) for n in range(3)))
+
+    asyncio.run(three())
+    return sorted(went)
+
+
+def test_a_slot_booked_slowly_is_waited_for_from_the_answer() -> None:
+    """A booking that takes 0.3 s to come back (the host's row locked by other workers'
+    bookings) does not make its request go out early: the wait counts from the answer."""
+    went = sent_at(Gates(8, 3, AnsweredLate(0.3)), "h", rate=2.0)
+    gaps = [b - a for a, b in itertools.pairwise(went)]
+    assert min(gaps) >= 0.5 * (1 - LATE) - 0.01, gaps
+
+
+def test_a_request_held_up_on_its_way_out_takes_another_slot() -> None:
+    """Connection setup that outlasts LATE of the gap past the slot: the request does not
+    go out then (too close to the next slot's), it books another; the gaps between the
+    requests as they go out hold."""
+    went = sent_at(Gates(8, 3, MemorySlots()), "h", rate=4.0, setup=0.1)
+    gaps = [b - a for a, b in itertools.pairwise(went)]
+    assert min(gaps) >= 0.25 * (1 - LATE) - 0.01, gaps
+    # Each missed its slot (0, 0.25, 0.5 s) and went at one booked after them.
+    assert went[0] >= 0.25 * 3 - 0.01, went
+
+
+def test_fetch_calls_on_send_as_the_request_goes_and_stops_it_when_that_raises(
+    http_server: LocalServer,
+) -> None:
+    url = http_server.page("/a.html", b"<html>a</html>")
+    settings = Settings()
+    calls: list[int] = []
+
+    def too_late() -> None:
+        raise LateForSlot("late")
+
+    async def both() -> None:
+        async with make_client(settings) as client:
+            with pytest.raises(LateForSlot):
+                await fetch(client, url, settings, on_send=too_late)
+            assert http_server.requests == []  # nothing reached the host
+            resp = await fetch(client, url, settings, on_send=lambda: calls.append(1))
+            assert resp.status == 200
+
+    asyncio.run(both())
+    assert calls == [1] and len(http_server.requests) == 1

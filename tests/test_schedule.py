@@ -11,7 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from govwatch.store import Store
-from govwatch.store.schedule import FAILURE_BACKOFF, SLOW_FACTOR, Claim, Overdue, SitePlan
+from govwatch.store.schedule import (
+    FAILURE_BACKOFF,
+    SLOW_FACTOR,
+    Claim,
+    ClaimLost,
+    Overdue,
+    SitePlan,
+)
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -116,6 +123,38 @@ def test_a_released_claim_is_due_at_once(store_url: str, clock: Clock) -> None:
         assert [c.site_id for c in store.claim_due(2)] == [claims[0].site_id]
         assert store.release_all_claims() == 2
         assert len(store.claim_due(2)) == 2
+
+
+def test_a_crawl_whose_claim_was_taken_writes_nothing_more(store_url: str, clock: Clock) -> None:
+    """A crawl writes through the store fenced by its claim: once the claim is freed (its
+    worker reaped) and another crawl holds the site, every write of the first one fails and
+    leaves nothing; the successor writes as ever."""
+    first_url, second_url = "http://h/1.html", "http://h/2.html"
+    with Store.open(store_url, clock=clock) as store:
+        store.plan_sites([plan("a")])
+        (claim,) = store.claim_due(1)
+        crawl = store.fenced(claim)
+        run = crawl.start_run(["a"])
+        assert crawl.mark_listed("a", first_url, "第一", None, run)
+        assert store.release_claim(claim.token)  # reaped: due again at once
+        (successor,) = store.claim_due(1)
+        for write in (
+            lambda: crawl.mark_listed("a", second_url, "第二", None, run),
+            lambda: crawl.finish_run(run, {}),
+            lambda: crawl.start_run(["a"]),
+        ):
+            with pytest.raises(ClaimLost):
+                write()
+        assert store.notice(second_url) is None
+        assert crawl.notice(first_url) is not None  # reads are as ever
+        redo = store.fenced(successor)
+        assert not redo.mark_listed("a", first_url, "第一", None, redo.start_run(["a"]))
+        assert redo.mark_listed("a", second_url, "第二", None, None)
+        with store._engine.connect() as conn:
+            finished = conn.execute(
+                sa.text("SELECT finished_at FROM crawl_runs WHERE id = :id"), {"id": run}
+            ).scalar()
+        assert finished is None  # the reaped crawl's run never ends: it overlaps nothing
 
 
 def test_dispatch_runs_in_the_claiming_transaction(store_url: str, clock: Clock) -> None:

@@ -173,6 +173,72 @@ def test_a_sigkilled_worker_has_its_sites_crawled_again_within_the_bound(
         assert store_problems(engine, expected_urls(mirror)) == []
 
 
+def test_a_worker_taken_for_dead_while_alive_stops_and_stores_nothing_twice(
+    db: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    """Worker A is paused mid-crawl (SIGSTOP: alive, but no beat and no write, as when cut
+    off from the database) for longer than stalled_after; B reaps A's crawls and does them
+    again. When A resumes, its crawls stop (abandoned, or fenced at their next write): no
+    crawl of A ends beside B's, nothing is stored twice, nothing is lost."""
+    with fleet_mirror(sites=4, hosts=2, notices=8, page_size=4) as mirror:
+        fleet = Fleet(db, mirror.seed_files(tmp_path / "seeds", rate=0.5), tmp_path, FAST)
+        try:
+            a = fleet.worker("a", concurrency=4)
+
+            def started() -> set[str]:
+                with engine.connect() as conn:
+                    rows = conn.execute(
+                        sa.select(site_schedule.c.site_id).where(
+                            site_schedule.c.started_at.is_not(None)
+                        )
+                    )
+                    return set(rows.scalars())
+
+            wait_for(lambda: len(started()) == 4, 60, "worker a crawling every site")
+            a.send_signal(signal.SIGSTOP)
+            paused = datetime.now(UTC)
+            fleet.worker("b", concurrency=4)
+            sites = {site.name for site in mirror.sites}
+
+            def taken_over() -> bool:
+                runs = runs_by_site(engine)
+                return all(any(r[0] > paused for r in runs.get(site, [])) for site in sites)
+
+            wait_for(taken_over, 120, "worker b crawling a's sites again")
+            a.send_signal(signal.SIGCONT)
+            wait_for(lambda: crawled_sites(engine) >= sites, 180, "every site crawled", 0.5)
+            time.sleep(3)  # a's resumed crawls meet their fences
+        finally:
+            a.send_signal(signal.SIGCONT)
+            statuses = fleet.stop()
+        assert statuses["b"] == 0, fleet.log("b")[-2000:]
+        log = fleet.log("a")
+        assert "abandoned" in log or "another crawl holds the site" in log, log[-3000:]
+        for site, runs in runs_by_site(engine).items():
+            assert all(end is None for begin, end in runs if begin < paused), site
+        assert overlapping_crawls(engine) == 0
+        assert store_problems(engine, expected_urls(mirror)) == []
+
+
+def test_govwatch_crawl_on_postgresql_keeps_the_fleets_host_slots(db: str, tmp_path: Path) -> None:
+    """`govwatch crawl` beside workers books its requests in the same host slots: a host
+    the fleet was told to leave alone (a 429's wait) is not asked by the crawl either."""
+    with fleet_mirror(sites=1, hosts=1, notices=1) as mirror:
+        seeds = mirror.seed_files(tmp_path / "seeds", rate=100.0)
+        with Store.open(db) as store:
+            store.slow_host(mirror.sites[0].host, 4.0)
+        held = time.time()
+        done = subprocess.run(
+            [sys.executable, "-m", "govwatch", "crawl", "--seeds", str(seeds), "--db", db],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        first = mirror.requests()[0][0]
+    assert first - held >= 3.5, first - held
+
+
 def test_a_worker_refuses_sqlite(tmp_path: Path) -> None:
     with fleet_mirror(sites=1, hosts=1, notices=1) as mirror:
         seeds = mirror.seed_files(tmp_path / "seeds", rate=1.0)

@@ -9,8 +9,10 @@
 - `govwatch.crawl` (queue govwatch-crawl, `lock=` and `queueing_lock=` the site id: one
   crawl of a site running and one waiting at most): the claimed crawl `serve` runs too
   (crawler/claimed.py), in a thread of its own so the worker's heartbeat never waits on
-  it. Never procrastinate's `retry=`: retrying a job whose site already has a waiting one
-  is a unique violation; a site that failed backs off through its next due time instead.
+  it. Each crawl thread keeps its event loop and HTTP clients (connection pools, TLS
+  context) from one job to the next (CrawlThreads): a job costs its crawl, not a client's
+  setup. Never procrastinate's `retry=`: retrying a job whose site already has a waiting
+  one is a unique violation; a site that failed backs off through its next due time.
 - `govwatch.purge` (hourly): finished jobs older than PURGE_AFTER_HOURS are deleted.
 
 A worker killed mid-crawl: its last heartbeat is at most `heartbeat` seconds old; its job
@@ -21,15 +23,23 @@ crawl is queued again within stalled_after + tick + 1 seconds of the kill (26 s 
 default), and starts then unless every worker is busy (it waits its turn). The
 store's writes are idempotent and unique per notice, version and event, so the crawl
 that was cut short and the one that redoes it never store anything twice.
+
+A worker that is alive but was taken for dead (cut off from the database, paused for
+longer than `stalled_after`) must not crawl beside the crawl that replaced its own: its
+crawls write through the store fenced by their claims, so each stops at its first write
+after the reaping, and the worker abandons (cancels) its running crawls as soon as it sees
+its heartbeat was not confirmed in time (govwatch/fleet/worker.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import procrastinate
 import sqlalchemy as sa
@@ -38,7 +48,8 @@ from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
 from govwatch.crawler.claimed import crawl_claimed
-from govwatch.crawler.politeness import StoreSlots
+from govwatch.crawler.fetch import Clients
+from govwatch.crawler.politeness import SlotBook, slot_book
 from govwatch.crawler.seeds import Seed
 from govwatch.feeds.push import Notifier
 from govwatch.settings import Settings
@@ -57,6 +68,50 @@ CLAIMS_PER_TICK = 500
 PURGE_AFTER_HOURS = 24
 """Finished jobs are kept this long, for `govwatch fleet` and procrastinate's tools."""
 
+T = TypeVar("T")
+
+
+class CrawlThreads:
+    """What each crawl thread of a worker keeps across its jobs: an event loop and the HTTP
+    clients on it. A crawl running in one can be abandoned from any thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._running: set[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = set()
+
+    def run(self, crawl: Callable[[Clients], Coroutine[Any, Any, T]]) -> T:
+        """Run `crawl(clients)` on this thread's loop; the tasks it leaves behind (siblings
+        of a failed gather) are cancelled before the next job starts."""
+        local = self._local
+        if not hasattr(local, "loop"):
+            local.loop = asyncio.new_event_loop()
+            local.clients = Clients(self.settings)
+        loop: asyncio.AbstractEventLoop = local.loop
+        task = loop.create_task(crawl(local.clients))
+        entry = (loop, task)
+        with self._lock:
+            self._running.add(entry)
+        try:
+            return loop.run_until_complete(task)
+        finally:
+            with self._lock:
+                self._running.discard(entry)
+            left = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for stray in left:
+                stray.cancel()
+            if left:
+                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+
+    def abandon(self) -> int:
+        """Cancel every running crawl; returns how many there were."""
+        with self._lock:
+            running = list(self._running)
+        for loop, task in running:
+            loop.call_soon_threadsafe(task.cancel)
+        return len(running)
+
 
 @dataclass
 class Fleet:
@@ -68,10 +123,12 @@ class Fleet:
     conninfo: str
     notifier: Notifier | None = None
     """Pushes the topics' events (feeds/push.py); the tick runs it, once across the fleet."""
-    slots: StoreSlots = field(init=False)
+    slots: SlotBook = field(init=False)
+    threads: CrawlThreads = field(init=False)
 
     def __post_init__(self) -> None:
-        self.slots = StoreSlots(self.store)
+        self.slots = slot_book(self.store)
+        self.threads = CrawlThreads(self.settings)
 
 
 def make_app(fleet: Fleet) -> procrastinate.App:
@@ -90,9 +147,17 @@ def make_app(fleet: Fleet) -> procrastinate.App:
             log.error("site %s is not among this worker's seeds: put off", site_id)
             fleet.store.finish_claim(claim, failed=True)
             return
-        crawled = asyncio.run(crawl_claimed(fleet.store, settings, seed, claim, fleet.slots))
+        try:
+            crawled = fleet.threads.run(
+                lambda clients: crawl_claimed(
+                    fleet.store, settings, seed, claim, fleet.slots, clients
+                )
+            )
+        except asyncio.CancelledError:
+            log.warning("crawl of %s abandoned", site_id)
+            return
         if crawled is None:
-            log.warning("crawl of %s skipped: another crawl holds the site", site_id)
+            log.warning("crawl of %s stopped: another crawl holds the site", site_id)
             return
         stats = crawled.summary.sites[site_id]
         log.info(

@@ -8,6 +8,11 @@ task in one), the event loop keeps the heartbeats going.
 Stopping: the first SIGTERM or Ctrl-C takes no new job and waits up to `shutdown_timeout`
 for the running crawls; a second one, or that timeout, ends the process at once. Nothing
 is lost either way: a crawl cut short is reaped by the fleet and crawled again (jobs.py).
+
+Taken for dead: the fleet reaps a worker's crawls `stalled_after` seconds after its last
+heartbeat. A worker that could not beat for `stalled_after - heartbeat` seconds (the
+database out of reach, the process paused) abandons its running crawls, which would now
+run beside their successors; their fenced writes stop any that gets further (jobs.py).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,7 +30,7 @@ from procrastinate.worker import Worker
 
 from govwatch.crawler.claimed import plan_of
 from govwatch.crawler.seeds import Seed
-from govwatch.errors import ConfigError
+from govwatch.errors import ConfigError, GovwatchError
 from govwatch.feeds.push import Notifier
 from govwatch.fleet.jobs import CONTROL_QUEUE, CRAWL_QUEUE, Fleet, make_app
 from govwatch.settings import Settings
@@ -93,8 +99,44 @@ async def _work(fleet: Fleet, concurrency: int) -> int:
             concurrency,
             fleet.store.name,
         )
-        await asyncio.gather(*(worker.run() for worker in workers))  # type: ignore[no-untyped-call]
+        watch = asyncio.create_task(_watch_beats(fleet, workers[0]), name="beats")
+        try:
+            await asyncio.gather(*(worker.run() for worker in workers))  # type: ignore[no-untyped-call]
+        finally:
+            watch.cancel()
     return 0
+
+
+async def _watch_beats(fleet: Fleet, worker: Worker) -> None:
+    """Abandon the running crawls whenever the crawl worker's heartbeat went unconfirmed
+    for `stalled_after - heartbeat` seconds, or the queue has forgotten the worker: the
+    fleet may have given its sites to other workers by now."""
+    settings = fleet.settings
+    limit = settings.stalled_after - settings.heartbeat
+    confirmed = time.monotonic()
+    while True:
+        await asyncio.sleep(settings.heartbeat)
+        if worker.worker_id is None:  # not registered yet, or stopped
+            confirmed = time.monotonic()
+            continue
+        try:
+            age = await asyncio.to_thread(fleet.store.beat_age, worker.worker_id)
+        except GovwatchError:
+            continue  # the database is out of reach: nothing confirmed
+        now = time.monotonic()
+        # Judged on the beats confirmed before this look: after a pause the worker beats
+        # again at once, but its sites may be another's already.
+        if now - confirmed > limit or age is None:
+            abandoned = fleet.threads.abandon()
+            if abandoned:
+                log.warning(
+                    "heartbeat unconfirmed for %.0fs: abandoned %d crawl(s), which the fleet "
+                    "may have given to other workers",
+                    now - confirmed,
+                    abandoned,
+                )
+        if age is not None:
+            confirmed = max(confirmed, now - age)
 
 
 def _worker(app: procrastinate.App, queue: str, concurrency: int, settings: Settings) -> Worker:

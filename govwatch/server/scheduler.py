@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from govwatch.crawler.claimed import Crawled, crawl_claimed, plan_of
-from govwatch.crawler.politeness import MemorySlots, SlotBook, StoreSlots
+from govwatch.crawler.politeness import slot_book
 from govwatch.crawler.proxy import mask
 from govwatch.crawler.seeds import Seed
 from govwatch.errors import GovwatchError
@@ -97,7 +97,7 @@ class CrawlScheduler:
         self.settings = settings
         self.metrics = metrics
         self.sites = {seed.id: SiteStatus() for seed in seeds}
-        self.slots: SlotBook = StoreSlots(store) if store.queue_conninfo() else MemorySlots()
+        self.slots = slot_book(store)
         self.fleet = False
         """True while `govwatch worker`s do the scheduling."""
         self._pool = ThreadPoolExecutor(CRAWL_THREADS, thread_name_prefix="govwatch-crawl")
