@@ -72,8 +72,11 @@ def body(rng: random.Random, planted: list[str]) -> str:
     return "\n".join(paragraphs)
 
 
-def fill(url: str, count: int, seed: int = 1) -> float:
-    """Bulk-insert `count` notices with their versions and events; seconds taken."""
+def fill(
+    url: str, count: int, seed: int = 1, body_text: Callable[[random.Random, list[str]], str] = body
+) -> float:
+    """Bulk-insert `count` notices with their versions and events; seconds taken.
+    `body_text` writes a body holding the planted words."""
     rng = random.Random(seed)
     started = time.perf_counter()
     Store.open(url).close()  # create the schema
@@ -90,7 +93,7 @@ def fill(url: str, count: int, seed: int = 1) -> float:
             seen = START + timedelta(minutes=5 * i)
             planted = [word for word, share in PLANTED if rng.random() < share]
             title = f"关于做好第{i}号工作的通知" + ("（校园安全）" if "校园安全" in planted else "")
-            text = body(rng, planted)
+            text = body_text(rng, planted)
             record: dict[str, Any] = {
                 "title": title,
                 "body": text,

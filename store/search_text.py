@@ -90,21 +90,30 @@ def parse_query(text: str) -> Query:
     words: list[str] = []
     terms: dict[Term, None] = {}
     for word in dict.fromkeys(normalize(phrase).split()):
-        found = [_word_terms(han, other) for han, other in _RUNS.findall(word)]
+        found = _word_terms(_RUNS.findall(word))
         if found:
             words.append(word)
-            terms.update(dict.fromkeys(t for group in found for t in group))
+            terms.update(dict.fromkeys(found))
     if not terms:
         raise ValueError("关键词里没有可搜索的字词")
     return Query(phrase, tuple(words), tuple(terms))
 
 
-def _word_terms(han: str, other: str) -> list[Term]:
-    if other:
-        return [Term(other[:MAX_WORD], prefix=True)]
-    if len(han) == 1:
-        return [Term(han, prefix=True)]
-    return [Term(han[k : k + 2]) for k in range(len(han) - 1)]
+def _word_terms(runs: list[tuple[str, str]]) -> list[Term]:
+    """The terms of a query word's runs (Han, other). A run that another follows ends
+    where the text's run ends, so its term is whole, not a prefix (第4321号: 第 and 4321).
+    One Han character last after other runs is left to the exact check: as a prefix it
+    would match nearly every document."""
+    terms: list[Term] = []
+    for k, (han, other) in enumerate(runs):
+        last = k == len(runs) - 1
+        if other:
+            terms.append(Term(other[:MAX_WORD], prefix=last))
+        elif len(han) > 1:
+            terms.extend(Term(han[i : i + 2]) for i in range(len(han) - 1))
+        elif not last or k == 0:
+            terms.append(Term(han, prefix=last))
+    return terms
 
 
 def document_text(

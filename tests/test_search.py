@@ -23,9 +23,9 @@ from govwatch.feeds.render import FeedBuilder
 from govwatch.feeds.topics import search_topic
 from govwatch.parsers.attachments.records import Extraction, Format
 from govwatch.parsers.records import Attachment, Page
-from govwatch.store import Store
+from govwatch.store import Store, search
 from govwatch.store.filters import NoticeFilter, notice_day
-from govwatch.store.search import SearchHit
+from govwatch.store.search import EVERYTHING, SearchHit
 from govwatch.store.search_text import normalize, parse_query, snippet, tokens
 from tests import attachment_files as files
 from tests.conftest import FIXTURES, LocalServer
@@ -139,9 +139,15 @@ def test_tokens_are_bigrams_and_words() -> None:
         ("课后", False),
         ("后服", False),
         ("服务", False),
-        ("pm2", True),
+        ("pm2", False),  # the text's run ends where the query's does
         ("5", True),
     ]
+    # 号 last would be a prefix of nearly every document's tokens: the exact check has it.
+    assert [(t.text, t.prefix) for t in parse_query("第4321号").terms] == [
+        ("第", False),
+        ("4321", False),
+    ]
+    assert not parse_query("第4321号").exact
     # One or two Han characters: the index alone decides; longer words are checked too.
     assert parse_query("双减 减").exact
     assert not parse_query("双减 课后服务").exact and not parse_query("stem").exact
@@ -165,6 +171,11 @@ def test_two_character_words_are_found(store: Store) -> None:
     # Metadata and attachment names are text too.
     assert titles(store.search("人力资源局")) == ["教师招聘公告"]
     assert titles(store.search("附件4")) == ["春季植树活动"]
+    # Words of several runs: each run but the last whole; one Han character last is
+    # checked in the text only.
+    assert titles(store.search("件4.DOCX")) == ["春季植树活动"]
+    assert titles(store.search("发放。pm2.5")) == ["学位证书发放通知"]
+    assert store.search("附件4附") == [] and store.search("件4.docx附") == []
 
 
 def test_filters(store: Store) -> None:
@@ -290,6 +301,25 @@ def test_a_listing_date_noted_later_dates_the_indexed_versions(store: Store) -> 
     indexed = _docs(store)
     store.rebuild_search_index()
     assert _docs(store) == indexed
+
+
+def test_both_ways_to_the_candidates_find_the_same(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL reads a rare word's matches from the GIN index first and walks the
+    documents by date for a common one: the same hits either way."""
+    if store._engine.dialect.name == "postgresql":
+        with store._engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    found = {}
+    for share in (0.0, 1.0):
+        monkeypatch.setattr(search, "FEW_MATCH", share)
+        found[share] = {
+            q: store.search(q, filters, limit=50)
+            for q in QUERIES
+            for filters in (EVERYTHING, NoticeFilter(sites=(JJ,), since=date(2024, 6, 1)))
+        }
+    assert found[0.0] == found[1.0] and any(found[0.0].values())
 
 
 def test_removed_notices_are_found_and_filtered_by_kind(store: Store) -> None:
