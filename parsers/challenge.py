@@ -20,15 +20,28 @@ def visible_text_len(html: str) -> int:
     return len(re.sub(r"\s+", "", _TAGS.sub(" ", html)))
 
 
+def _little_text(html: str) -> bool:
+    """`visible_text_len(html) < _MAX_TEXT`, read only as far as it takes: a content page
+    carrying `$_ts` is answered at its first lines of text, not after a scan of all of it."""
+    seen = at = 0
+    for m in _TAGS.finditer(html):
+        seen += len("".join(html[at : m.start()].split()))
+        if seen >= _MAX_TEXT:
+            return False
+        at = m.end()
+    return seen + len("".join(html[at:].split())) < _MAX_TEXT
+
+
 def detect_challenge(html: str, status: int | None = None) -> str | None:
     """The vendor ("ruishu", "jsl") when the page is a challenge, else None."""
     head = html[:20000]
-    ruishu = any(mark in head for mark in _RUISHU_MARKS)
-    jsl = any(mark in head for mark in _JSL_MARKS)
-    if status == 412 and (ruishu or visible_text_len(html) < _MAX_TEXT):
+    # Each search scans the head: the marks' common parts are looked for first.
+    ruishu = "$_ts" in head or (" r=" in head and any(mark in head for mark in _RUISHU_MARKS))
+    jsl = "_jsl" in head and any(mark in head for mark in _JSL_MARKS)
+    if status == 412 and (ruishu or _little_text(html)):
         return "ruishu"
-    if status == 521 and (jsl or visible_text_len(html) < _MAX_TEXT):
+    if status == 521 and (jsl or _little_text(html)):
         return "jsl"
-    if not (ruishu or jsl) or visible_text_len(html) >= _MAX_TEXT:
+    if not (ruishu or jsl) or not _little_text(html):
         return None
     return "ruishu" if ruishu else "jsl"

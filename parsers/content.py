@@ -69,31 +69,72 @@ def _weight(node: LexborNode) -> float:
     return weight
 
 
-def _block_of(node: LexborNode, tables: dict[int, bool]) -> LexborNode | None:
+# A text's block may be one of these and still lie in a data table, which then is its block.
+_OPEN_BLOCKS = ("p", "td", "th", "span", "div", "font", "li")
+
+
+def _block_of(
+    node: LexborNode, tables: dict[int, bool], above: dict[int, LexborNode | None]
+) -> LexborNode | None:
     """The block a text node belongs to: its nearest block ancestor, or the whole data
     table when it sits in a table cell."""
-    block: LexborNode | None = None
     parent = node.parent
-    while parent is not None and parent.tag not in ("body", "html"):
+    while parent is not None:
         tag = parent.tag
-        if block is None and tag in BLOCK:
-            block = parent
-            if tag not in ("p", "td", "th", "span", "div", "font", "li"):
-                break
-        if tag == "table":
-            known = tables.get(parent.mem_id)
+        if tag in ("body", "html"):
+            return None
+        if tag in BLOCK:
+            if tag not in _OPEN_BLOCKS:
+                return parent
+            table = _table_above(parent, above)
+            if table is None:
+                return parent
+            known = tables.get(table.mem_id)
             if known is None:
-                known = tables[parent.mem_id] = is_data_table(parent)
-            return parent if known else block
+                known = tables[table.mem_id] = is_data_table(table)
+            return table if known else parent
         parent = parent.parent
-    return block
+    return None
 
 
-def text_len(node: LexborNode) -> tuple[int, int]:
+def _table_above(node: LexborNode, above: dict[int, LexborNode | None]) -> LexborNode | None:
+    """The nearest <table> holding `node`, below <body>. Remembered for every element
+    passed on the way up: the texts of a page share their ancestors, and a walk to the
+    top for each would cost the page's depth per text."""
+    passed: list[int] = []
+    found: LexborNode | None = None
+    while True:
+        key = node.mem_id
+        if key in above:
+            found = above[key]
+            break
+        passed.append(key)
+        parent = node.parent
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        if parent.tag == "table":
+            found = parent
+            break
+        node = parent
+    for key in passed:
+        above[key] = found
+    return found
+
+
+def text_len(node: LexborNode, link_len: dict[int, int] | None = None) -> tuple[int, int]:
     """(visible text, link text) lengths without whitespace (link text approximately:
-    each text node stripped, which is all a density needs)."""
+    each text node stripped, which is all a density needs). `link_len` keeps each link's
+    length for the next node measured: the candidates of a page nest, and share links."""
     total = len(compact(node.text(deep=True, separator="")))
-    links = sum(len(a.text(deep=True, separator="", strip=True)) for a in node.css("a"))
+    if link_len is None:
+        link_len = {}
+    links = 0
+    for a in node.css("a"):
+        key = a.mem_id
+        length = link_len.get(key)
+        if length is None:
+            length = link_len[key] = len(a.text(deep=True, separator="", strip=True))
+        links += length
     return total, links
 
 
@@ -104,6 +145,7 @@ class Measures:
     def __init__(self) -> None:
         self._lines: dict[int, list[Line]] = {}
         self._lengths: dict[int, tuple[int, int]] = {}
+        self._link_len: dict[int, int] = {}
 
     def lines(self, node: LexborNode) -> list[Line]:
         key = node.mem_id
@@ -116,7 +158,7 @@ class Measures:
         key = node.mem_id
         found = self._lengths.get(key)
         if found is None:
-            found = self._lengths[key] = text_len(node)
+            found = self._lengths[key] = text_len(node, self._link_len)
         return found
 
 
@@ -125,6 +167,7 @@ def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
     texts: dict[int, tuple[LexborNode, list[str]]] = {}
     tables: dict[int, bool] = {}
     block_of: dict[int, LexborNode | None] = {}  # by parent: siblings share their block
+    above: dict[int, LexborNode | None] = {}
     for node in root.traverse(include_text=True):
         if not node.is_text_node or node.is_empty_text_node:
             continue
@@ -138,7 +181,7 @@ def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
         if key in block_of:
             block = block_of[key]
         else:
-            block = block_of[key] = _block_of(node, tables)
+            block = block_of[key] = _block_of(node, tables, above)
         if block is None or block.tag in ("body", "html"):
             continue
         entry = texts.get(block.mem_id)
@@ -214,7 +257,7 @@ def find_content(
     # selector then takes its own, in document order, as a query of its own would.
     found = tree.css(", ".join(chain))
     for selector in chain if found else ():
-        nodes = [n for n in found if n.css_matches(selector)]
+        nodes = [n for n in found if _may_match(n, selector) and n.css_matches(selector)]
         if not nodes:
             continue
         node = max(nodes, key=lambda n: len(compact(n.text(deep=True, separator=""))))
@@ -223,6 +266,20 @@ def find_content(
             return node, False
     body = tree.body
     return (score_content(body, measures) if body is not None else None), True
+
+
+_SIMPLE_SELECTOR = re.compile(r"([.#])([\w-]+)")
+
+
+def _may_match(node: LexborNode, selector: str) -> bool:
+    """Whether `node` may match `selector`, asked before css_matches (which compiles its
+    selector on each call): a `.name` or `#name` selector needs the name in the element's
+    class or id, in any case (quirks mode ignores case)."""
+    simple = _SIMPLE_SELECTOR.fullmatch(selector)
+    if simple is None:
+        return True
+    value = node.attributes.get("class" if simple[1] == "." else "id") or ""
+    return simple[2].lower() in value.lower()
 
 
 def _file_links(node: LexborNode) -> bool:

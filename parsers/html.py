@@ -51,6 +51,24 @@ def parse_html(html: str) -> LexborHTMLParser:
     return tree
 
 
+# Below this many nodes a walk in Python finds elements sooner than Lexbor's selector
+# engine, each of whose css() calls first compiles its query (some 20-30 µs).
+_WALK_LIMIT = 32
+
+
+def find_tags(node: LexborNode, tag: str, attribute: str | None = None) -> list[LexborNode]:
+    """`node.css("tag")` or `node.css("tag[attribute]")`: the node itself included, in
+    document order. A small subtree (a list row, a heading) is walked here; a larger one
+    is handed to the selector engine."""
+    found = []
+    for n, child in enumerate(node.traverse()):
+        if n == _WALK_LIMIT:
+            return node.css(f"{tag}[{attribute}]" if attribute else tag)
+        if child.tag == tag and (attribute is None or attribute in child.attributes):
+            found.append(child)
+    return found
+
+
 def is_data_table(table: LexborNode) -> bool:
     """A table of the notice (rows of cells), not a layout table wrapping blocks."""
     if any(t.mem_id != table.mem_id for t in table.css("table")):
@@ -204,7 +222,7 @@ def attachments_in(nodes: list[LexborNode], base: str | None) -> tuple[Attachmen
     seen: set[str] = set()
     found: list[Attachment] = []
     for node in nodes:
-        for a in node.css("a[href]"):
+        for a in find_tags(node, "a", "href"):
             href = a.attributes.get("href") or ""
             if not is_fetchable(href):
                 continue
@@ -225,13 +243,14 @@ def attachments_in(nodes: list[LexborNode], base: str | None) -> tuple[Attachmen
 def meta_tag(tree: LexborHTMLParser, *names: str) -> str | None:
     """Content of the first <meta name|property=…> among `names` (case-insensitive)."""
     wanted = {n.lower() for n in names}
-    # Lexbor picks the candidates (a page may carry dozens of <meta>); the test below is
-    # still the one that decides: a name, when present, hides the property.
-    query = ", ".join(f'meta[{a}="{n}" i]' for n in sorted(wanted) for a in ("name", "property"))
-    for m in tree.css(query):
-        key = (m.attributes.get("name") or m.attributes.get("property") or "").lower()
-        if key in wanted:
-            value = squash(m.attributes.get("content") or "")
+    # All <meta> by a short query, tested here: a query naming each wanted name twice
+    # costs more to compile than a page's few dozen <meta> cost to read. A name, when
+    # present, hides the property.
+    for m in tree.css("meta"):
+        attributes = m.attributes
+        key = attributes.get("name") or attributes.get("property") or ""
+        if key.isascii() and key.lower() in wanted:  # as Lexbor's `i`: ASCII case only
+            value = squash(attributes.get("content") or "")
             if value:
                 return value
     return None

@@ -28,7 +28,7 @@ from govwatch.parsers.column_weight import (
     pager_like,
     weight,
 )
-from govwatch.parsers.html import absolute, class_and_id, is_fetchable
+from govwatch.parsers.html import absolute, class_and_id, find_tags, is_fetchable
 from govwatch.parsers.records import ListingItem
 from govwatch.parsers.rows import Row, read_row
 from govwatch.parsers.text import (
@@ -193,7 +193,7 @@ def _dated_by_column(container: LexborNode, rows: list[Row]) -> list[Row]:
     table = container if container.tag == "table" else container.parent
     header = None
     for tr in table.css("tr") if table is not None else ():
-        if tr.css_first("a[href]") is None and any(c.tag in ("td", "th") for c in tr.iter()):
+        if not find_tags(tr, "a", "href") and any(c.tag in ("td", "th") for c in tr.iter()):
             header = tr
             break
         if has_date(tr.text(deep=True)):
@@ -273,7 +273,7 @@ class ListingSearch:
         key = node.mem_id
         known = self._has_link.get(key)
         if known is None:
-            known = self._has_link[key] = node.css_first("a[href]") is not None
+            known = self._has_link[key] = self.links(node) > 0
         return known
 
     def links(self, node: LexborNode) -> int:
@@ -281,7 +281,7 @@ class ListingSearch:
         key = node.mem_id
         known = self._links.get(key)
         if known is None:
-            known = self._links[key] = len(node.css("a[href]"))
+            known = self._links[key] = len(find_tags(node, "a", "href"))
         return known
 
     def read(self, node: LexborNode) -> Row | None:

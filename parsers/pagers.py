@@ -29,11 +29,16 @@ def has_pager(tree: LexborHTMLParser, html: str) -> bool:
     """A column pager (not 上一篇/下一篇): page links, a page count, or a paging script."""
     if any(call in html for call in _PAGER_CALLS):
         return True
-    words = {compact(a.text(deep=True, separator="")) for a in tree.css("a")}
-    if len(words & _PAGER_WORDS) >= 2:
-        return True
     body = tree.body
-    return body is not None and bool(_PAGE_COUNT_TEXT.search(body.text(deep=True)))
+    text = body.text(deep=True) if body is not None else ""
+    # A link's words are words of the page's text: without two of the pager's words in
+    # it, no two links can be them, and the page's links need not be read.
+    shown = compact(text)
+    if body is None or sum(word in shown for word in _PAGER_WORDS) >= 2:
+        words = {compact(a.text(deep=True, separator="")) for a in tree.css("a")}
+        if len(words & _PAGER_WORDS) >= 2:
+            return True
+    return body is not None and bool(_PAGE_COUNT_TEXT.search(text))
 
 
 # --- page links -----------------------------------------------------------

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from govwatch.parsers.html import absolute, class_and_id, is_fetchable
+from govwatch.parsers.html import absolute, class_and_id, find_tags, is_fetchable
 from govwatch.parsers.records import ListingItem
 from govwatch.parsers.text import (
     compact,
@@ -141,7 +141,7 @@ def read_row(node: LexborNode) -> Row | None:
     in pieces (a date box: 2025-12 over 18) or without its year outside the link, else
     any date on the row."""
     best: tuple[int, int, LexborNode, str, str | None, tuple[int, int] | None] | None = None
-    links = node.css("a[href]")
+    links = find_tags(node, "a", "href")
     for a in links:
         href = a.attributes.get("href") or ""
         if not is_fetchable(href):

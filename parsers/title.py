@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from govwatch.parsers.html import class_and_id, is_inside, meta_tag
+from govwatch.parsers.html import class_and_id, find_tags, is_inside, meta_tag
 from govwatch.parsers.selectors import (
     NEGATIVE_NAMES,
     TITLE_CANDIDATES,
@@ -57,7 +57,7 @@ def find_title(tree: LexborHTMLParser, rules: Rules, content: LexborNode | None)
         text = squash(node.text(deep=True, separator=""))
         if not 4 <= len(text) <= 150:
             continue
-        if node.css_first("a") is not None and len(node.css("a")) > 1:
+        if len(find_tags(node, "a")) > 1:
             continue
         found = class_and_id(node)
         score = 0.0
