@@ -113,6 +113,12 @@ def marginal(
     return out
 
 
+def _load() -> str:
+    """The machine's load average: how busy it was while the figures were taken."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
 def speed(
     name: str, files: list[Path], repeat: int, best: int, govwatch: list[str], clock: str
 ) -> None:
@@ -121,6 +127,7 @@ def speed(
     mb = sum(f.stat().st_size for f in files) / 2**20
     print(
         f"\n{name}: {len(files)} pages, {mb:.2f} MB; ×1 and ×{repeat}, best of {best}, {clock} time"
+        f" ({_load()})"
     )
     programs = [*govwatch, "floor"]
     try:
@@ -139,6 +146,7 @@ def speed(
             f"  {labels.get(program, program):12} {rate:8.1f} pages/s"
             f"  {rate * mb / len(files):6.2f} MB/s  (runs within {100 * (spread - 1):.0f}%)"
         )
+    print(f"  ({_load()} after the runs)")
     for program in govwatch:
         share = 100 * rates[program] / rates["floor"]
         print(f"  {labels[program]} ({program}): {share:.0f}% of the floor", end="")
@@ -237,7 +245,7 @@ def profile(corpora: dict[str, list[Path]], repeat: int) -> None:
                 for stage, spent in stages.own.items():
                     row[stage] = row.get(stage, 0.0) + spent
                 pages[kind] = pages.get(kind, 0) + 1
-    print(f"\nprofile: own time per stage, ms per page (in process, ×{repeat})")
+    print(f"\nprofile: own time per stage, ms per page (in process, ×{repeat}; {_load()})")
     print(f"  {'':28}" + "".join(f"{s[:9]:>10}" for s in ORDER) + f"{'total':>10}")
     for kind, row in sorted(by_kind.items()):
         n = pages[kind]
@@ -270,7 +278,7 @@ def memory(files: list[Path], govwatch: str) -> None:
         biggest = max(files, key=lambda f: f.stat().st_size)
         big.write_bytes(_big_page(biggest, 5 * 2**20))
         small = [str(f) for f in files]
-        print(f"\npeak RSS of one `{govwatch} clean --format jsonl` process:")
+        print(f"\npeak RSS of one `{govwatch} clean --format jsonl` process ({_load()}):")
         for label, batch in (
             ("1 page", small[:1]),
             (f"{big.stat().st_size / 2**20:.1f} MB page", [str(big)]),
