@@ -69,6 +69,10 @@ class Cycle:
     seconds: float
     cpu: float
     """CPU seconds the worker processes used."""
+    duplicates: int
+    overlaps: int
+    gap_ratio: float
+    """The smallest gap between two requests to one host, as a share of the rate's gap."""
 
     @property
     def rate(self) -> float:
@@ -126,14 +130,22 @@ def one_cycle(
     finally:
         fleet.stop()
     times = [at for at, _, _, _ in mirror.requests()]
-    cycle = Cycle(workers, len(times), max(times) - min(times), cpu)
     gap = mirror.smallest_gap()
+    cycle = Cycle(
+        workers,
+        len(times),
+        max(times) - min(times),
+        cpu,
+        mirror.duplicate_fetches(),
+        overlapping_crawls(engine),
+        gap * rate,
+    )
     print(
         f"  {workers} worker(s){' + serve' if serve else ''}: {cycle.pages} requests in "
         f"{cycle.seconds:.1f} s = {cycle.rate:.1f} pages/s; workers' CPU "
         f"{cycle.cpu:.1f} s = {cycle.cpu / cycle.pages * 1000:.1f} ms per page; duplicate "
-        f"fetches {mirror.duplicate_fetches()}; overlapping crawls {overlapping_crawls(engine)};"
-        f" smallest gap to a host {gap * 1000:.0f} ms = {gap * rate:.2f} x the rate's gap"
+        f"fetches {cycle.duplicates}; overlapping crawls {cycle.overlaps}; smallest gap to "
+        f"a host {gap * 1000:.0f} ms = {cycle.gap_ratio:.2f} x the rate's gap"
     )
     engine.dispose()
     return cycle
@@ -265,25 +277,46 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
         fleet_mirror(args.sites, args.hosts, args.notices) as mirror,
     ):
+        high: list[Cycle] = []
+        polite: list[Cycle] = []
         if "high" in parts:
             setup_cost()
             print(f"high cap: {args.high_rate:g} requests/s per host")
-            cycles = [
+            high = [
                 one_cycle(mirror, args.server, n, args.high_rate, Path(tmp), serve=False)
                 for n in counts
             ]
-            scaling(cycles)
+            scaling(high)
         if "polite" in parts:
             rate = args.polite_rate
             print(
                 f"polite: {rate:g} requests/s per host, a gap of {1000 / rate:.0f} ms (hosts x "
                 f"rate = {args.hosts * rate:g}/s), a govwatch serve beside the workers"
             )
-            for n in counts:
-                one_cycle(mirror, args.server, n, rate, Path(tmp), serve=True)
+            polite = [
+                one_cycle(mirror, args.server, n, rate, Path(tmp), serve=True) for n in counts
+            ]
         if "kill" in parts:
             recovery(mirror, args.server, args.polite_rate, Path(tmp))
+    done_when(args.sites, args.hosts, high, polite)
     print(machine())
+
+
+def done_when(sites: int, hosts: int, high: list[Cycle], polite: list[Cycle]) -> None:
+    """The issue's acceptance figures, from the runs above."""
+    if polite:
+        last = polite[-1]
+        print(
+            f"done when: {last.workers} workers + serve, {sites} sites on {hosts} hosts: "
+            f"duplicate fetches {last.duplicates} (0), overlapping crawls {last.overlaps} (0), "
+            f"smallest gap {min(c.gap_ratio for c in polite):.2f} x the rate's gap (>= 0.9)"
+        )
+    if len(high) > 1:
+        print(
+            f"done when: {high[-1].workers} workers / {high[0].workers} at a high cap "
+            f"{high[-1].rate / high[0].rate:.2f}x (>= 3x with enough cores; here "
+            f"{len(os.sched_getaffinity(0))})"
+        )
 
 
 if __name__ == "__main__":
