@@ -4,23 +4,27 @@ as flat rows of named columns, a batch at a time.
 The columns, their order and their kinds are `COLUMNS`, the one list the export's formats
 and its documentation follow. Their names are the JSON API's (the metadata under the keys
 of `govwatch clean`, the notice's date as search and the API compute it, the search index's
-`day`). Rows come in order of notice id, then version number, a batch per transaction,
-each batch starting after the (notice, version) key the last one ended at: memory holds a
-batch, not the store. A notice not yet fetched has no version, hence nothing to export,
-and is left out, as the API leaves it out; a removed notice is kept, with its status.
+`day`). Rows come in order of notice id, then version number, from one query in one read
+transaction (one snapshot of the store on PostgreSQL), fetched a batch at a time (a
+server-side cursor on PostgreSQL): memory holds a batch, not the store, and the database
+reads each row once (a query per batch, each starting after the last key, made
+PostgreSQL's planner read the rest of the table for every batch). A notice not yet
+fetched has no version, hence nothing to export, and is left out, as the API leaves it out;
+a removed notice is kept, with its status.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
-from functools import partial
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from govwatch.errors import StoreError
 from govwatch.parsers.records import META_KEYS
+from govwatch.store import database
 from govwatch.store.core import StoreCore
 from govwatch.store.filters import NoticeFilter
 from govwatch.store.schema import (
@@ -104,27 +108,28 @@ def export_rows(
     """Batches of rows (dicts of COLUMNS) of `site_ids` (none: every site) dated on or after
     `since`: one row per notice, its current version, or with `every_version` one per
     stored version, each dated and filtered by its own date."""
-    key = sa.tuple_(versions.c.notice_id, versions.c.number)
-    stmt = _select(every_version).where(
-        *NoticeFilter(sites=site_ids, since=since).clauses(
-            # `|| ''` keeps SQLite off ix_notices_site_id: through it, every batch would
-            # collect and sort the rest of the site's rows, where walking the versions in
-            # key order reads each row once.
-            site_id=notices.c.site_id + "",
-            meta=versions.c.meta,
-            day=search_docs.c.day,
-            notice_id=notices.c.id,
-            version=versions.c.number,
+    stmt = (
+        _select(every_version)
+        .where(
+            *NoticeFilter(sites=site_ids, since=since).clauses(
+                # `|| ''` keeps SQLite off ix_notices_site_id: through it, it would sort the
+                # site's rows, bodies and all, where walking the versions in order needs none.
+                site_id=notices.c.site_id + "",
+                meta=versions.c.meta,
+                day=search_docs.c.day,
+                notice_id=notices.c.id,
+                version=versions.c.number,
+            )
         )
+        .order_by(versions.c.notice_id, versions.c.number)
     )
-    after = (-1, -1)
-    while True:
-        page = stmt.where(key > sa.tuple_(*after)).order_by(*key.clauses).limit(batch)
-        rows = store._read(partial(_read_batch, stmt=page))
-        if not rows:
-            return
-        yield rows
-        after = (rows[-1]["notice_id"], rows[-1]["version"])
+    try:
+        with store._reader.begin() as conn:
+            for rows in conn.execution_options(yield_per=batch).execute(stmt).partitions():
+                statuses = _text_statuses(conn, rows)
+                yield [_row(row, statuses) for row in rows]
+    except sa.exc.DBAPIError as exc:
+        raise StoreError(f"{store.name}: {database.reason(exc, store._url)}") from exc
 
 
 def _select(every_version: bool) -> sa.Select[Any]:
@@ -161,12 +166,6 @@ def _select(every_version: bool) -> sa.Select[Any]:
         )
         .join(sites, sites.c.id == notices.c.site_id)
     )
-
-
-def _read_batch(conn: Connection, stmt: sa.Select[Any]) -> list[dict[str, Any]]:
-    rows = list(conn.execute(stmt))
-    statuses = _text_statuses(conn, rows)
-    return [_row(row, statuses) for row in rows]
 
 
 def _text_statuses(conn: Connection, rows: Sequence[Any]) -> dict[str, str]:
