@@ -60,12 +60,16 @@ def test_without_the_ocr_extra_a_scan_stays_needs_ocr(monkeypatch: pytest.Monkey
     assert (alone.status, alone.message) == ("needs_ocr", "rapidocr: not installed (the ocr extra)")
 
 
+@pytest.mark.slow  # four processes, two of them loading OCR
 def test_ocr_that_fails_leaves_needs_ocr_with_its_reason() -> None:
     got = asyncio.run(extract_isolated(files.scan(), Limits(ocr_memory_mb=200)))
     assert (got.status, got.text) == ("needs_ocr", "")
     assert got.extractor is not None and got.extractor.startswith("pypdfium2@")
     assert got.message.startswith("pypdfium2: 0 CJK characters on 1 pages")
     assert "; rapidocr: " in got.message
+    slow = asyncio.run(extract_isolated(files.scan(), Limits(ocr_timeout=0.5)))
+    assert (slow.status, slow.text) == ("needs_ocr", "")
+    assert slow.message.endswith("; rapidocr: extraction took longer than 0.5 s")
     assert read_scan(files.xlsx()).message == "rapidocr: no OCR for xlsx files"
 
 
