@@ -147,6 +147,9 @@ def one_cycle(
         f"fetches {cycle.duplicates}; overlapping crawls {cycle.overlaps}; smallest gap to "
         f"a host {gap * 1000:.0f} ms = {cycle.gap_ratio:.2f} x the rate's gap"
     )
+    if cycle.gap_ratio < 0.9:
+        for seconds, host, first, second in mirror.gaps()[:3]:
+            print(f"    {seconds * 1000:.0f} ms on {host}: {first} then {second}")
     engine.dispose()
     return cycle
 

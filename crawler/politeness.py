@@ -43,8 +43,9 @@ LATE_FLOOR = 0.02
 """Seconds late a request may always be: for a high rate, LATE of its gap is less than a
 busy machine's wake-up delay."""
 PATIENT_GAP = 0.1
-"""A host's gap from which a late request books new slots until it is on time; below it
-(a rate above 10/s, a benchmark's or a mirror's), REBOOKS at most, then it goes anyway."""
+"""A host's gap from which a late request books new slots until it is on time, judged as
+it goes out; below it (a rate above 10/s, a benchmark's or a mirror's), judged as it
+wakes, REBOOKS at most, then it goes anyway."""
 REBOOKS = 3
 
 T = TypeVar("T")
@@ -178,8 +179,15 @@ class Gates:
                 tries += 1
                 due = await self._slot(host, gap)
                 async with self.global_slots:
+                    allowance = self._allowance(gap, tries)
+                    if gap < PATIENT_GAP:
+                        # A fast host's (a mirror's) lateness is judged on waking: a request
+                        # stopped on its way out costs its connection, too dear at that pace.
+                        if time.monotonic() - due > allowance:
+                            continue
+                        allowance = math.inf
                     try:
-                        return await request(Ticket(due, self._allowance(gap, tries)))
+                        return await request(Ticket(due, allowance))
                     except LateForSlot:
                         continue
 
