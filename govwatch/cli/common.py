@@ -7,6 +7,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -90,6 +91,24 @@ def open_store(db: str | None, *, create: bool = True) -> Store:
 
 def known(ids: Iterable[str]) -> str:
     return f"known: {', '.join(sorted(ids))}" if ids else "none known"
+
+
+def check_sites(store: Store, sites: tuple[str, ...]) -> None:
+    """`--site` values must name sites of the store (search and export filter by them)."""
+    names = store.site_names()
+    for site in sites:
+        if site not in names:
+            raise ConfigError(f"--site: no site {site!r} in {store.name} ({known(names)})")
+
+
+def iso_day(option: str, value: str | None) -> date | None:
+    """A day; a datetime (as --since takes elsewhere) counts as its date."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).date()
+    except ValueError:
+        raise ConfigError(f"{option}: not an ISO date: {value!r}") from None
 
 
 def load_seeds(path: str | None, only: tuple[str, ...]) -> list[Seed]:

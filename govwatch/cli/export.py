@@ -22,8 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import click
 
-from govwatch.cli.common import db_option, dump, open_store
-from govwatch.cli.search import _check_sites, _day
+from govwatch.cli.common import check_sites, db_option, dump, iso_day, open_store
 from govwatch.errors import ConfigError, GovwatchError
 
 if TYPE_CHECKING:
@@ -64,10 +63,10 @@ def export(
         if out == STDOUT:
             raise ConfigError("--format parquet needs a file for OUT, not standard output")
         _require_pyarrow()
-    since_day = _day("--since", since)
+    since_day = iso_day("--since", since)
     store = open_store(db, create=False)
     try:
-        _check_sites(store, sites)
+        check_sites(store, sites)
         batches = export_rows(store, site_ids=sites, since=since_day, every_version=every_version)
         count = _write(out, fmt, COLUMNS, batches)
     finally:

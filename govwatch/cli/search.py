@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from govwatch.cli.common import db_option, dump, format_option, known, open_store
+from govwatch.cli.common import (
+    check_sites,
+    db_option,
+    dump,
+    format_option,
+    iso_day,
+    open_store,
+)
 from govwatch.errors import ConfigError
 from govwatch.text import printable
 
 if TYPE_CHECKING:
-    from govwatch.store import Store
     from govwatch.store.rows import EventKind
     from govwatch.store.search import SearchHit
 
@@ -62,13 +67,13 @@ def search(
         sites=sites,
         publishers=publishers,
         categories=categories,
-        since=_day("--since", since),
-        until=_day("--until", until),
+        since=iso_day("--since", since),
+        until=iso_day("--until", until),
         kinds=cast("tuple[EventKind, ...]", kinds),
     )
     store = open_store(db, create=False)
     try:
-        _check_sites(store, sites)
+        check_sites(store, sites)
         hits = store.search(parsed, filters, limit=limit)
     finally:
         store.close()
@@ -101,23 +106,6 @@ def _rebuild(db: str | None) -> None:
     finally:
         store.close()
     click.echo(f"indexed {count} stored versions in {time.perf_counter() - started:.1f} s")
-
-
-def _check_sites(store: Store, sites: tuple[str, ...]) -> None:
-    names = store.site_names()
-    for site in sites:
-        if site not in names:
-            raise ConfigError(f"--site: no site {site!r} in {store.name} ({known(names)})")
-
-
-def _day(option: str, value: str | None) -> date | None:
-    """A day; a datetime (as --since takes elsewhere) counts as its date."""
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value).date()
-    except ValueError:
-        raise ConfigError(f"{option}: not an ISO date: {value!r}") from None
 
 
 def _json(hit: SearchHit) -> dict[str, Any]:
