@@ -15,12 +15,11 @@ a removed notice is kept, with its status.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from govwatch.errors import StoreError
 from govwatch.parsers.records import META_KEYS
@@ -36,6 +35,7 @@ from govwatch.store.schema import (
     sites,
     versions,
 )
+from govwatch.store.search import attachment_texts_of
 
 Kind = Literal["int", "text", "time", "texts", "files"]
 """int, text, an aware UTC time, a list of texts, a list of attachment files (FILE_FIELDS)."""
@@ -126,7 +126,7 @@ def export_rows(
     try:
         with store._reader.begin() as conn:
             for rows in conn.execution_options(yield_per=batch).execute(stmt).partitions():
-                statuses = _text_statuses(conn, rows)
+                statuses = attachment_texts_of(conn, rows, attachment_texts.c.status)
                 yield [_row(row, statuses) for row in rows]
     except sa.exc.DBAPIError as exc:
         raise StoreError(f"{store.name}: {database.reason(exc, store._url)}") from exc
@@ -166,19 +166,6 @@ def _select(every_version: bool) -> sa.Select[Any]:
         )
         .join(sites, sites.c.id == notices.c.site_id)
     )
-
-
-def _text_statuses(conn: Connection, rows: Sequence[Any]) -> dict[str, str]:
-    """The status of the newest text of each file the rows' versions name, by sha256."""
-    wanted = {a["sha256"] for row in rows for a in row.attachments if a.get("sha256")}
-    if not wanted:
-        return {}
-    stmt = (
-        sa.select(attachment_texts.c.sha256, attachment_texts.c.status)
-        .where(attachment_texts.c.sha256.in_(wanted))
-        .order_by(attachment_texts.c.id)
-    )
-    return {sha: status for sha, status in conn.execute(stmt)}  # later rows: newer extractors
 
 
 def _row(row: Any, statuses: dict[str, str]) -> dict[str, Any]:

@@ -196,17 +196,20 @@ def _within_tsvector(row: Any, words: list[str]) -> list[str]:
     return kept
 
 
-def attachment_texts_of(conn: Connection, rows: Sequence[Any]) -> dict[str, str]:
-    """The newest text of each file the versions `rows` name, by sha256."""
+def attachment_texts_of(
+    conn: Connection, rows: Sequence[Any], column: sa.Column[str] = attachment_texts.c.text
+) -> dict[str, str]:
+    """The newest text (or its other `column`, such as its status) of each file the versions
+    `rows` name, by sha256."""
     wanted = {a["sha256"] for row in rows for a in row.attachments if a.get("sha256")}
     if not wanted:
         return {}
     stmt = (
-        sa.select(attachment_texts.c.sha256, attachment_texts.c.text)
+        sa.select(attachment_texts.c.sha256, column)
         .where(attachment_texts.c.sha256.in_(wanted))
         .order_by(attachment_texts.c.id)
     )
-    return {sha: text for sha, text in conn.execute(stmt)}  # a later row: a newer extractor
+    return {sha: value for sha, value in conn.execute(stmt)}  # a later row: a newer extractor
 
 
 def _file_texts(row: Any, files: dict[str, str]) -> list[str]:
