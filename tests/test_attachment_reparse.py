@@ -4,37 +4,20 @@ conditional), and a file replaced on the site is still a revision, not a re-extr
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from govwatch.crawler.reparse import reparse
 from govwatch.crawler.seeds import load_seeds
-from govwatch.parsers import registry
-from govwatch.parsers.records import Expect, Page
 from govwatch.store import Store
 from tests import attachment_files as files
 from tests.conftest import LocalServer
+from tests.parser_release import IMPROVED, improved_parser
 from tests.test_attachment_crawl import Files, crawl, site
 
-IMPROVED = "（由新版解析器读出的一行）"
 LINKS = {1: [("附件：岗位表.xlsx", "/files/gwb.xlsx")]}
 NEW_POST = ("003", "初中英语教师", "1", "研究生")
-
-
-def _improved_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A parser release whose output differs: a new code digest, one more body line."""
-    generic = registry.get("generic")
-
-    def parse(text: str, url: str | None, expect: Expect = None) -> Page:
-        page = generic.parse(text, url, expect)
-        if page.kind != "detail":
-            return page
-        return replace(page, body=page.body + "\n" + IMPROVED)
-
-    monkeypatch.setitem(registry._REGISTRY, "generic", replace(generic, parse=parse))
-    monkeypatch.setattr(registry, "_code_digest", lambda: "next-release")
 
 
 def test_after_reparse_files_keep_their_sha256_and_a_replaced_file_is_a_revision(
@@ -49,7 +32,7 @@ def test_after_reparse_files_keep_their_sha256_and_a_replaced_file_is_a_revision
         stored = store.current_files(url)
         assert list(stored) == [f"{http_server.base}/files/gwb.xlsx"]
 
-        _improved_parser(monkeypatch)
+        improved_parser(monkeypatch)
         summary = reparse(store, load_seeds(seeds))
         assert (summary.checked, summary.reextracted, summary.failed) == (1, 1, [])
         (version,) = store.history(url)
@@ -80,7 +63,7 @@ def test_a_file_replaced_in_the_crawl_of_a_parser_upgrade_is_a_revision(
         crawl(store, seeds)
         stored = store.current_files(url)
 
-        _improved_parser(monkeypatch)
+        improved_parser(monkeypatch)
         shelf.put("/files/gwb.xlsx", files.xlsx((*files.POSTS, NEW_POST)))
         stats = crawl(store, seeds).sites["qs"]
         assert (stats.revised, stats.reextracted, stats.errors) == (1, 0, 0)

@@ -8,7 +8,6 @@ import asyncio
 import gzip
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,13 @@ from govwatch.demo.mirror import Mirror
 from govwatch.demo.mirror.build import populate
 from govwatch.demo.mirror.site import MirrorSite
 from govwatch.demo.mirror.texts import generated_texts
-from govwatch.parsers import Page, registry
-from govwatch.parsers.records import Expect
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.database import parse_url
 from govwatch.store.schema import extractions, versions
+from tests.parser_release import IMPROVED, improved_parser
 
 FAST = Settings(retry_base=0.05, concurrency=16, host_concurrency=4)
-IMPROVED = "（由新版解析器读出的一行）"
 
 
 def _site() -> MirrorSite:
@@ -38,21 +35,6 @@ def _site() -> MirrorSite:
     return populate(
         MirrorSite("upgrade", "generic", page_size=10, view_counter=True), 12, generated_texts()
     )
-
-
-def _improved_parser(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A parser release whose output differs: a new code digest, and one more line at the
-    end of every notice body the generic parser cleans."""
-    generic = registry.get("generic")
-
-    def parse(text: str, url: str | None, expect: Expect = None) -> Page:
-        page = generic.parse(text, url, expect)
-        if page.kind != "detail":
-            return page
-        return replace(page, body=page.body + "\n" + IMPROVED)
-
-    monkeypatch.setitem(registry._REGISTRY, "generic", replace(generic, parse=parse))
-    monkeypatch.setattr(registry, "_code_digest", lambda: "next-release")
 
 
 def _crawl(store: Store, mirror: Mirror, tmp_path: Path) -> SiteStats:
@@ -71,7 +53,7 @@ def test_parser_upgrade_reextracts_without_events(
         assert (first.new, first.errors) == (12, 0)
         events_before = len(store.events())
 
-        _improved_parser(monkeypatch)
+        improved_parser(monkeypatch)
         upgraded = _crawl(store, mirror, tmp_path)
         assert (upgraded.new, upgraded.revised, upgraded.removed, upgraded.errors) == (0, 0, 0, 0)
         assert upgraded.reextracted == 12
@@ -109,7 +91,7 @@ def test_upgrade_and_a_real_change_in_one_crawl(
         _crawl(store, mirror, tmp_path)
         edited = site.notices[2]
         site.edit(edited.id, [*edited.paragraphs, "请各校于6月30日前报送。"])
-        _improved_parser(monkeypatch)
+        improved_parser(monkeypatch)
         stats = _crawl(store, mirror, tmp_path)
         assert (stats.revised, stats.reextracted) == (1, 11)
         old, new = store.history(site.notice_url(edited.id))
@@ -172,7 +154,7 @@ def test_reparse_reextracts_stored_pages_in_one_pass(
         _crawl(store, mirror, tmp_path)  # a second version of one notice
         events_before = len(store.events())
 
-        _improved_parser(monkeypatch)
+        improved_parser(monkeypatch)
         done: list[tuple[int, int]] = []
         summary = reparse(store, [], "upgrade", lambda n, total: done.append((n, total)))
         assert (summary.checked, summary.reextracted, summary.failed) == (13, 13, [])
