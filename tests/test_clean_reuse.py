@@ -19,7 +19,8 @@ from govwatch.demo.mirror.site import MirrorSite
 from govwatch.demo.mirror.texts import generated_texts
 from govwatch.parsers import Page
 from govwatch.store import Store
-from tests.test_upgrade import FAST, IMPROVED, _improved_parser
+from tests.parser_release import IMPROVED, improved_parser
+from tests.test_upgrade import FAST
 
 NOTICES = 12
 
@@ -57,7 +58,7 @@ def test_a_parser_upgrade_reuses_the_page_just_cleaned(
     )
     with Mirror([site]) as mirror, Store.open(store_url) as store:
         assert _crawl(store, mirror, tmp_path).new == NOTICES
-        _improved_parser(monkeypatch)
+        improved_parser(monkeypatch)
         recleaned = _recleans(monkeypatch)
         upgraded = _crawl(store, mirror, tmp_path)
         assert (upgraded.reextracted, upgraded.revised, upgraded.errors) == (NOTICES, 0, 0)
