@@ -12,7 +12,7 @@ the sha256 the notice's current version has for it: a failed fetch never makes a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -84,7 +84,7 @@ class NoticeFiles:
         pages: SiteFetcher,
         settings: Settings,
         sandbox: Sandbox,
-        on_error: Callable[[str, PageFailure], None],
+        on_error: Callable[[str, PageFailure], Awaitable[None]],
     ) -> None:
         self.store = store
         self.pages = pages
@@ -130,7 +130,7 @@ class NoticeFiles:
             try:
                 sha, size = await self._one(link, previous, budget)
             except PageFailure as failure:
-                self.on_error(link, failure)
+                await self.on_error(link, failure)
                 sha, size = previous, 0
             if sha:
                 files[link] = sha

@@ -24,6 +24,7 @@ import httpx
 from govwatch.crawler.attachments import NoticeFiles, make_sandbox
 from govwatch.crawler.fetch import Clients, Response
 from govwatch.crawler.health import Health, assess
+from govwatch.crawler.offload import Offload
 from govwatch.crawler.pages import PageFailure, SiteFetcher
 from govwatch.crawler.politeness import Gates, SlotBook, slot_book
 from govwatch.crawler.proxy import proxy_for
@@ -35,7 +36,7 @@ from govwatch.parsers.records import CHINA_TZ
 from govwatch.parsers.registry import version
 from govwatch.settings import Settings
 from govwatch.store import Store
-from govwatch.store.rows import SiteYield
+from govwatch.store.rows import Outcome, SiteYield
 
 
 @dataclass
@@ -135,12 +136,14 @@ class Crawler:
             if clients is None:
                 clients = await stack.enter_async_context(Clients(self.settings))
             renderer = await stack.enter_async_context(shared_renderer(self.settings))
+            work = stack.enter_context(Offload())
             await asyncio.gather(
                 *[
                     self._site(
                         await clients.get(proxy_for(self.settings, seed.proxy)),
                         gates,
                         renderer,
+                        work,
                         seed,
                         summary,
                     )
@@ -157,14 +160,18 @@ class Crawler:
         client: httpx.AsyncClient,
         gates: Gates,
         renderer: Renderer,
+        work: Offload,
         seed: Seed,
         summary: RunSummary,
     ) -> None:
+        """One seed's crawl; its parsing and store calls go through `work` (offload.py)."""
         stats = summary.sites.setdefault(seed.id, SiteStats())
-        self.store.upsert_site(seed.id, seed.name, seed.parser, list(seed.topics))
-        site = _SiteCrawl(self, client, gates, renderer, seed, stats, summary)
+        await work(self.store.upsert_site, seed.id, seed.name, seed.parser, list(seed.topics))
+        baselining = seed.baseline and not await work(self.store.baselined, seed.id)
+        site = _SiteCrawl(self, client, gates, renderer, work, seed, stats, summary, baselining)
         fresh = await site.listings()
-        due = self.store.revisit_due(
+        due = await work(
+            self.store.revisit_due,
             seed.id,
             datetime.now(UTC),
             recent_days=seed.revisit.recent_days,
@@ -174,11 +181,18 @@ class Crawler:
         self.plan(len(targets))
         await asyncio.gather(*(site.notice(url) for url in targets))
         if site.baselining and site.walk_complete:
-            self.store.finish_baseline(seed.id)
-        healthy = self.store.healthy_yields(seed.id)
+            await work(self.store.finish_baseline, seed.id)
+        healthy = await work(self.store.healthy_yields, seed.id)
         yielded = stats.yielded()
         health = summary.health[seed.id] = assess(yielded, healthy, site.listing_kinds)
-        self.store.record_health(summary.run_id, seed.id, health.status, health.message, yielded)
+        await work(
+            self.store.record_health,
+            summary.run_id,
+            seed.id,
+            health.status,
+            health.message,
+            yielded,
+        )
 
 
 class _SiteCrawl:
@@ -188,20 +202,24 @@ class _SiteCrawl:
         client: httpx.AsyncClient,
         gates: Gates,
         renderer: Renderer,
+        work: Offload,
         seed: Seed,
         stats: SiteStats,
         summary: RunSummary,
+        baselining: bool,
     ) -> None:
+        """`baselining`: until the site's first whole crawl, its old notices are history,
+        not news."""
         self.crawler = crawler
         self.store = crawler.store
+        self.work = work
         self.settings = crawler.settings
         self.seed = seed
         self.stats = stats
         self.summary = summary
         self.run_id = summary.run_id
         self.parser_version = version(seed.parser)
-        # Until the site's first whole crawl, its old notices are history, not news.
-        self.baselining = seed.baseline and not crawler.store.baselined(seed.id)
+        self.baselining = baselining
         self.listed_dates: dict[str, str] = {}
         self.listing_kinds: list[str] = []
         """Why each listing page failed, for the site's health."""
@@ -219,18 +237,24 @@ class _SiteCrawl:
             else None
         )
 
-    def _record_error(self, url: str, failure: PageFailure) -> None:
+    async def _record_error(self, url: str, failure: PageFailure) -> None:
         self.stats.errors += 1
         self.summary.failures.append(Failure(self.seed.id, url, failure.kind, str(failure)))
-        self.store.record_error(
-            self.run_id, self.seed.id, url, failure.kind, str(failure), failure.status
+        await self.work(
+            self.store.record_error,
+            self.run_id,
+            self.seed.id,
+            url,
+            failure.kind,
+            str(failure),
+            failure.status,
         )
 
     async def _get(self, url: str, *, conditional: bool, listing: bool = False) -> Response:
         """Fetch with politeness and retries, conditionally when asked; raises PageFailure."""
         headers: dict[str, str] = {}
         if conditional and self.pages.request(url).method == "GET":
-            etag, modified = self.store.get_validators(url)
+            etag, modified = await self.work(self.store.get_validators, url)
             if etag:
                 headers["If-None-Match"] = etag
             if modified:
@@ -260,7 +284,7 @@ class _SiteCrawl:
         failed = False
         # After a walk cut short by a failed page, known pages are no reason to stop: the
         # notices on and after the failed page were never listed.
-        stop_at_known = self.store.listing_complete(self.seed.id)
+        stop_at_known = await self.work(self.store.listing_complete, self.seed.id)
         while queue and self.stats.listing_pages < self.seed.max_pages:
             url = queue.popleft()
             if url in seen:
@@ -275,26 +299,20 @@ class _SiteCrawl:
                     self.stats.not_modified += 1
                     self.stats.listing_unchanged += 1
                     continue
-                page = self.pages.parse(resp, "listing")
+                page = await self.work(self.pages.parse, resp, "listing")
             except PageFailure as failure:
-                self._record_error(url, failure)
+                await self._record_error(url, failure)
                 self.stats.listing_failed += 1
                 self.listing_kinds.append(failure.kind)
                 failed = True
                 continue
             self.stats.listing_read += 1
             self.stats.listing_items += len(page.items)
-            new_here = 0
             for item in page.items:
-                if not self.pages.allowed(item.url):
-                    continue
-                if item.date:
+                if item.date and self.pages.allowed(item.url):
                     self.listed_dates[item.url] = item.date
-                if self.store.mark_listed(
-                    self.seed.id, item.url, item.title, item.date, self.run_id
-                ) or self._never_fetched(item.url):
-                    new_here += 1
-                    fresh.append(item.url)
+            new_here = await self.work(self._mark_listed, page)
+            fresh += new_here
             if page.items:
                 # A page without rows is a shell whose rows come from elsewhere (jpaas):
                 # a 304 for it would hide the rows, so it is always fetched in full.
@@ -304,9 +322,21 @@ class _SiteCrawl:
             queue.extend(u for u in page.next_pages if u not in seen and self.pages.allowed(u))
         if not failed:
             for url, resp in walked:
-                self._save_validators(url, resp)
-        self.store.set_listing_complete(self.seed.id, not failed)
+                await self.work(self._save_validators, url, resp)
+        await self.work(self.store.set_listing_complete, self.seed.id, not failed)
         self.walk_complete = not failed
+        return fresh
+
+    def _mark_listed(self, page: Page) -> list[str]:
+        """The listing's items into the store; returns the URLs of those new to it."""
+        fresh: list[str] = []
+        for item in page.items:
+            if not self.pages.allowed(item.url):
+                continue
+            if self.store.mark_listed(
+                self.seed.id, item.url, item.title, item.date, self.run_id
+            ) or self._never_fetched(item.url):
+                fresh.append(item.url)
         return fresh
 
     def _never_fetched(self, url: str) -> bool:
@@ -329,32 +359,45 @@ class _SiteCrawl:
             if resp.status == 304:
                 self.stats.not_modified += 1
                 # The page is unchanged; a file it links may not be.
-                revised = self.files and await self.files.revise(url, self.run_id)
-                outcome = revised or self.store.mark_checked(self.seed.id, url, self.run_id)
+                outcome = await self.files.revise(url, self.run_id) if self.files else None
+                if outcome is None:
+                    outcome = await self.work(
+                        self.store.mark_checked, self.seed.id, url, self.run_id
+                    )
                 self._count(outcome.kind)
                 return
             if resp.status in (404, 410):
-                outcome = self.store.record_gone(
-                    self.seed.id, url, resp.status, self.run_id, threshold=self.settings.gone_after
+                outcome = await self.work(
+                    self.store.record_gone,
+                    self.seed.id,
+                    url,
+                    resp.status,
+                    self.run_id,
+                    threshold=self.settings.gone_after,
                 )
                 self._count(outcome.kind)
                 return
-            page = self.pages.parse(resp, "detail")
+            page = await self.work(self.pages.parse, resp, "detail")
             self._tally(page)
             if not page.body.strip():
                 raise PageFailure("empty", "no notice text found on the page", resp.status)
-            if not page.meta and self._had_meta(url):
+            if not page.meta and await self.work(self._had_meta, url):
                 # A template change, far likelier than a notice dropping its 信息公开 block:
                 # never stored as a revision (the site's health reports it).
                 raise PageFailure("layout", "the notice's 信息公开 metadata is gone", resp.status)
         except PageFailure as failure:
-            self._record_error(url, failure)
+            await self._record_error(url, failure)
             return
         # What re-extraction compares is the page without the files fetched now: a file
         # replaced in this crawl is a revision, not part of re-cleaning the stored page.
         cleaned = page
         if self.files is not None:
             page = await self.files.attach(url, page)
+        outcome = await self.work(self._record_page, url, resp, page, cleaned)
+        self._count(outcome.kind)
+
+    def _record_page(self, url: str, resp: Response, page: Page, cleaned: Page) -> Outcome:
+        """The fetched notice into the store, and its validators for the next fetch."""
         outcome = self.store.record_page(
             self.seed.id,
             url,
@@ -367,7 +410,7 @@ class _SiteCrawl:
             baseline=self.baselining and not self._recent(page, url),
         )
         self._save_validators(url, resp)
-        self._count(outcome.kind)
+        return outcome
 
     def _recent(self, page: Page, url: str) -> bool:
         """Published within the seed's baseline_days, by the notice's own date (发布日期,

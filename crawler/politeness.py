@@ -212,9 +212,14 @@ class Gates:
 
     async def _slot(self, host: str, gap: float) -> float:
         """Book the host's next slot and sleep until it; returns when it was (monotonic)."""
-        # In a thread: a booking that waits its turn at the host's row (other workers book
-        # it too) holds up no other request of this crawl meanwhile.
-        wait = await asyncio.to_thread(self.slots.book, host, gap)
+        if isinstance(self.slots, MemorySlots):
+            # A dict under a lock held for microseconds: a thread's round trip would cost
+            # more than the booking, and delay the request it books for.
+            wait = self.slots.book(host, gap)
+        else:
+            # In a thread: a booking that waits its turn at the host's row (other workers
+            # book it too) holds up no other request of this crawl meanwhile.
+            wait = await asyncio.to_thread(self.slots.book, host, gap)
         # Counted from the booking's answer, not from its start: a booking that took long
         # would otherwise make the request go out that much early.
         due = time.monotonic() + wait
