@@ -1,17 +1,19 @@
 """Cleaning speed: `govwatch clean --format jsonl` against the Lexbor floor and trafilatura.
 
 Run by hand:  python bench/clean_speed.py [--repeat N] [--best N] [--profile] [--memory]
-              [PATH ...]
+              [--seconds S] [PATH ...]
 Default corpora: ../shared/realpages (real government pages) and tests/fixtures, each
 measured on its own. Three programs clean the same files, each in a process of its own,
 timed from outside: `govwatch clean --format jsonl`; the floor, selectolax (Lexbor)
 parsing each page and taking its body text; and trafilatura.extract in its JSON mode with
 metadata (when installed: pip install '.[bench]'). Throughput is marginal: the corpus is
-given once and `--repeat` times, and pages/s is the extra pages over the extra time, so
-interpreter start-up and imports are subtracted. Time is each process's CPU time (user +
-system; `--clock wall` for wall time), which a load from other processes on the machine
-disturbs far less than wall time. Each figure is the best of `--best` runs, the programs
-taking turns; the spread of the runs (slowest over fastest) says how noisy it was.
+given once and N times, and pages/s is the extra pages over the extra time, so
+interpreter start-up and imports are subtracted. N is at least `--repeat`, and enough for
+the extra pages to take about `--seconds` for each program, the fastest included. Time is
+each process's CPU time (user + system; `--clock wall` for wall time), which a load from
+other processes on the machine disturbs far less than wall time. Each figure is the best
+of `--best` runs, the programs taking turns; the spread of the runs (slowest over fastest)
+says how noisy it was.
 
 --profile: where govwatch's CPU time goes, in this process, per page kind: each stage's own
 time (decode, parse, prune, score, title, metadata, listing search, text walk, JSON).
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -93,23 +96,32 @@ def _run(program: str, files: list[str]) -> tuple[float, float, int]:
 
 
 def marginal(
-    programs: list[str], files: list[str], repeat: int, best: int, clock: int
-) -> dict[str, tuple[float, float]]:
-    """Each program's pages/s over the extra pages of a `repeat`-fold corpus, and the
-    spread of its runs (slowest / fastest), by wall (`clock` 0) or CPU time (1). The
-    programs take turns, round after round, so that a load coming and going on a shared
-    machine falls on all of them alike."""
+    programs: list[str], files: list[str], repeat: int, best: int, clock: int, seconds: float
+) -> dict[str, tuple[float, float, int]]:
+    """Each program's pages/s over the extra pages of a many-fold corpus, the spread of its
+    runs (slowest / fastest) and the copies it took, by wall (`clock` 0) or CPU time (1).
+    Copies are at least `repeat`, and as many as make the extra pages take about `seconds`
+    (from a first run at `repeat`): the floor does in 50 ms what govwatch does in a second,
+    and a figure timed over 50 ms is mostly the noise of process start-up. The programs take
+    turns, round after round, so that a load coming and going on a shared machine falls on
+    all of them alike."""
+    copies = {}
+    for program in programs:
+        first, longer = _run(program, files)[clock], _run(program, files * repeat)[clock]
+        rate = len(files) * (repeat - 1) / max(longer - first, 1e-3)
+        copies[program] = max(repeat, 1 + math.ceil(seconds * rate / len(files)))
     times: dict[tuple[str, int], list[float]] = {}
     for _ in range(best):
         for program in programs:
-            for copies in (1, repeat):
-                run = _run(program, files * copies)
-                times.setdefault((program, copies), []).append(run[clock])
+            for n in (1, copies[program]):
+                run = _run(program, files * n)
+                times.setdefault((program, n), []).append(run[clock])
     out = {}
     for program in programs:
-        once, many = times[(program, 1)], times[(program, repeat)]
+        n = copies[program]
+        once, many = times[(program, 1)], times[(program, n)]
         spread = max(max(t) / min(t) for t in (once, many))
-        out[program] = (len(files) * (repeat - 1) / (min(many) - min(once)), spread)
+        out[program] = (len(files) * (n - 1) / (min(many) - min(once)), spread, n)
     return out
 
 
@@ -120,14 +132,20 @@ def _load() -> str:
 
 
 def speed(
-    name: str, files: list[Path], repeat: int, best: int, govwatch: list[str], clock: str
+    name: str,
+    files: list[Path],
+    repeat: int,
+    best: int,
+    govwatch: list[str],
+    clock: str,
+    seconds: float,
 ) -> None:
     """Throughput of each govwatch executable given, the floor and trafilatura."""
     names = [str(f) for f in files]
     mb = sum(f.stat().st_size for f in files) / 2**20
     print(
-        f"\n{name}: {len(files)} pages, {mb:.2f} MB; ×1 and ×{repeat}, best of {best}, {clock} time"
-        f" ({_load()})"
+        f"\n{name}: {len(files)} pages, {mb:.2f} MB; ×1 and ×N (≥ {repeat}, ~{seconds:g} s more),"
+        f" best of {best}, {clock} time ({_load()})"
     )
     programs = [*govwatch, "floor"]
     try:
@@ -140,11 +158,13 @@ def speed(
     labels = {g: f"govwatch{i if several else ''}" for i, g in enumerate(govwatch)}
     rates: dict[str, float] = {}
     which = 0 if clock == "wall" else 1
-    for program, (rate, spread) in marginal(programs, names, repeat, best, which).items():
+    found = marginal(programs, names, repeat, best, which, seconds)
+    for program, (rate, spread, copies) in found.items():
         rates[program] = rate
         print(
             f"  {labels.get(program, program):12} {rate:8.1f} pages/s"
-            f"  {rate * mb / len(files):6.2f} MB/s  (runs within {100 * (spread - 1):.0f}%)"
+            f"  {rate * mb / len(files):6.2f} MB/s"
+            f"  (×{copies}, runs within {100 * (spread - 1):.0f}%)"
         )
     print(f"  ({_load()} after the runs)")
     for program in govwatch:
@@ -297,6 +317,9 @@ def main() -> None:
     ap.add_argument("paths", nargs="*", type=Path)
     ap.add_argument("--repeat", type=int, default=10, help="corpus copies of the long run")
     ap.add_argument("--best", type=int, default=3, help="runs per figure, the fastest kept")
+    ap.add_argument(
+        "--seconds", type=float, default=2.0, help="about how long the extra pages take to clean"
+    )
     ap.add_argument("--profile", action="store_true", help="time per stage, per page kind")
     ap.add_argument("--memory", action="store_true", help="peak RSS: a 5 MB page, 10,000 pages")
     ap.add_argument("--no-speed", action="store_true", help="skip the throughput runs")
@@ -321,7 +344,7 @@ def main() -> None:
     if not args.no_speed:
         govwatch = [str(g) for g in args.govwatch or [GOVWATCH]]
         for name, files in corpora.items():
-            speed(name, files, args.repeat, args.best, govwatch, args.clock)
+            speed(name, files, args.repeat, args.best, govwatch, args.clock, args.seconds)
     if args.profile:
         profile(corpora, 3)
     if args.memory:

@@ -74,11 +74,10 @@ _OPEN_BLOCKS = ("p", "td", "th", "span", "div", "font", "li")
 
 
 def _block_of(
-    node: LexborNode, tables: dict[int, bool], above: dict[int, LexborNode | None]
+    parent: LexborNode | None, tables: dict[int, bool], above: dict[int, LexborNode | None]
 ) -> LexborNode | None:
-    """The block a text node belongs to: its nearest block ancestor, or the whole data
-    table when it sits in a table cell."""
-    parent = node.parent
+    """The block a text node under `parent` belongs to: its nearest block ancestor, or the
+    whole data table when it sits in a table cell."""
     while parent is not None:
         tag = parent.tag
         if tag in ("body", "html"):
@@ -121,21 +120,18 @@ def _table_above(node: LexborNode, above: dict[int, LexborNode | None]) -> Lexbo
     return found
 
 
-def text_len(node: LexborNode, link_len: dict[int, int] | None = None) -> tuple[int, int]:
-    """(visible text, link text) lengths without whitespace (link text approximately:
-    each text node stripped, which is all a density needs). `link_len` keeps each link's
-    length for the next node measured: the candidates of a page nest, and share links."""
-    total = len(compact(node.text(deep=True, separator="")))
-    if link_len is None:
-        link_len = {}
+def link_len(node: LexborNode, lengths: dict[int, int]) -> int:
+    """The length of the element's link text without whitespace (approximately: each text
+    node stripped, which is all a density needs). `lengths` keeps each link's length for
+    the next element measured: the candidates of a page nest, and share links."""
     links = 0
     for a in node.css("a"):
         key = a.mem_id
-        length = link_len.get(key)
+        length = lengths.get(key)
         if length is None:
-            length = link_len[key] = len(a.text(deep=True, separator="", strip=True))
+            length = lengths[key] = len(a.text(deep=True, separator="", strip=True))
         links += length
-    return total, links
+    return links
 
 
 class Measures:
@@ -144,6 +140,7 @@ class Measures:
 
     def __init__(self) -> None:
         self._lines: dict[int, list[Line]] = {}
+        self._chars: dict[int, int] = {}
         self._lengths: dict[int, tuple[int, int]] = {}
         self._link_len: dict[int, int] = {}
 
@@ -154,12 +151,32 @@ class Measures:
             found = self._lines[key] = walk_lines(node)
         return found
 
+    def chars(self, node: LexborNode) -> int:
+        """The length of the element's text without whitespace."""
+        key = node.mem_id
+        found = self._chars.get(key)
+        if found is None:
+            found = self._chars[key] = len(compact(node.text(deep=True, separator="")))
+        return found
+
     def text_len(self, node: LexborNode) -> tuple[int, int]:
         key = node.mem_id
         found = self._lengths.get(key)
         if found is None:
-            found = self._lengths[key] = text_len(node, self._link_len)
+            found = self._lengths[key] = (self.chars(node), link_len(node, self._link_len))
         return found
+
+
+# Blocks whose score goes to their parent and grandparent only.
+_SELF_SCORED = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dd", "dt"}
+
+
+def _add(scores: dict[int, tuple[LexborNode, float]], node: LexborNode, value: float) -> None:
+    if node.tag in ("body", "html", None):
+        return
+    key = node.mem_id
+    prev = scores.get(key)
+    scores[key] = (node, (prev[1] if prev else 0.0) + value)
 
 
 def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
@@ -168,10 +185,12 @@ def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
     tables: dict[int, bool] = {}
     block_of: dict[int, LexborNode | None] = {}  # by parent: siblings share their block
     above: dict[int, LexborNode | None] = {}
-    for node in root.traverse(include_text=True):
-        if not node.is_text_node or node.is_empty_text_node:
+    # Whitespace-only texts are skipped by Lexbor itself, and a text node's own text read
+    # directly: the walk meets every node of the page.
+    for node in root.traverse(include_text=True, skip_empty=True):
+        if not node.is_text_node:
             continue
-        text = node.text(deep=False).strip()
+        text = (node.text_content or "").strip()
         if len(text) < 2:
             continue
         parent = node.parent
@@ -181,7 +200,7 @@ def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
         if key in block_of:
             block = block_of[key]
         else:
-            block = block_of[key] = _block_of(node, tables, above)
+            block = block_of[key] = _block_of(parent, tables, above)
         if block is None or block.tag in ("body", "html"):
             continue
         entry = texts.get(block.mem_id)
@@ -195,20 +214,16 @@ def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
         blocks.append((block, len(joined), len(PUNCT.findall(joined))))
 
     scores: dict[int, tuple[LexborNode, float]] = {}
-
-    def add(node: LexborNode | None, value: float) -> None:
-        if node is None or node.tag in ("body", "html", None):
-            return
-        prev = scores.get(node.mem_id)
-        scores[node.mem_id] = (node, (prev[1] if prev else 0.0) + value)
-
     for block, length, punct in blocks:
         value = 1 + punct + min(length / 100, 3) if length >= 10 else length / 10
-        if block.tag not in ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dd", "dt"):
-            add(block, value)
+        if block.tag not in _SELF_SCORED:
+            _add(scores, block, value)
         parent = block.parent
-        add(parent, value)
-        add(parent.parent if parent is not None else None, value / 2)
+        if parent is not None:
+            _add(scores, parent, value)
+            grandparent = parent.parent
+            if grandparent is not None:
+                _add(scores, grandparent, value / 2)
 
     if not scores:
         return None
@@ -286,13 +301,13 @@ def _file_links(node: LexborNode) -> bool:
     return any(ATTACHMENT_EXT.search(a.attributes.get("href") or "") for a in node.css("a[href]"))
 
 
-def _furniture_only(node: LexborNode) -> bool:
+def _furniture_only(node: LexborNode, measures: Measures) -> bool:
     """Headings, metadata, chrome, attachment labels and file links: no notice text."""
     if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
         return True
-    if len(compact(node.text(deep=True, separator=""))) > _FURNITURE_MAX:
+    if measures.chars(node) > _FURNITURE_MAX:
         return False  # title, info line and 信息公开 table never run this long
-    for line in walk_lines(node):
+    for line in measures.lines(node):
         text = line.text
         if line.file_link or is_chrome(text) or text.startswith("附件"):
             continue
@@ -301,17 +316,15 @@ def _furniture_only(node: LexborNode) -> bool:
     return True
 
 
-def tighten(node: LexborNode) -> LexborNode:
+def tighten(node: LexborNode, measures: Measures) -> LexborNode:
     """Descend into the one child holding notice text while its siblings are only the
     title, the info line, toolbars and file lists: a scorer favours the wrappers of
     short notices, and those siblings are no part of the body."""
     while True:
-        texts = [
-            c for c in node.iter() if c.is_element_node and compact(c.text(deep=True, separator=""))
-        ]
+        texts = [c for c in node.iter() if c.is_element_node and measures.chars(c)]
         if len(texts) < 2:
             return node
-        main = [c for c in texts if not _furniture_only(c)]
+        main = [c for c in texts if not _furniture_only(c, measures)]
         if len(main) != 1 or main[0].tag in ("p", "table", "tbody", "tr", "li"):
             return node
         node = main[0]

@@ -67,7 +67,7 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
         if listing is not None and covers(listing.container, content, total):
             return _listing_page(tree, html, url, base, parser, listing.items)
     if scored and content is not None:
-        content = tighten(content)
+        content = tighten(content, measures)
     return extract_detail(tree, url, rules, parser, content, measures)
 
 
