@@ -146,7 +146,7 @@ class _Walker:
         for child in node.iter(include_text=True):
             tag = child.tag
             if tag == "-text":
-                self.buf.append(child.text(deep=False))
+                self.buf.append(child.text_content or "")
                 continue
             if tag is None or tag.startswith("-") or tag in _NOT_TEXT:
                 continue
