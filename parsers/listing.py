@@ -41,8 +41,13 @@ from govwatch.parsers.text import (
     with_year,
 )
 
-_ROW_TAGS = {"li", "tr", "div", "dd", "dt", "dl", "p", "span", "td"}
-_CONTAINER_TAGS = {"ul", "ol", "tbody", "table", "div", "dl", "section", "td", "form", "article"}
+_ROW_TAGS = ("li", "tr", "div", "dd", "dt", "dl", "p", "span", "td")
+_CONTAINER_TAGS = ("ul", "ol", "tbody", "table", "div", "dl", "section", "td", "form", "article")
+# The selector engine finds, in document order, the containers and their rows that hold a
+# link (a row without one is no notice): one pass in C where Python walked every node.
+_CONTAINERS = f":is({','.join(_CONTAINER_TAGS)})"
+_LINKED_ROWS = f"{_CONTAINERS} > :is({','.join(_ROW_TAGS)}):has(a[href])"
+_DIGIT = re.compile(r"\d")
 _MIN_ITEMS = 5
 _ROW_LINKS = 4
 _ROW_DATES = 2
@@ -153,7 +158,7 @@ def _undated(search: ListingSearch) -> Listing | None:
     base = search.base
     best: tuple[float, LexborNode, list[Row]] | None = None
     for container, children in search.lists():
-        rows = [r for r in children if 0 < search.links(r) <= _ROW_LINKS]
+        rows = [r for r in children if search.links(r) <= _ROW_LINKS]
         if len(rows) < 2:
             continue
         read = [row for row in map(search.read, rows) if row is not None]
@@ -217,6 +222,8 @@ def _dated_by_column(container: LexborNode, rows: list[Row]) -> list[Row]:
 def _may_be_row(text: str) -> bool:
     """A cheap test: the text shows a date, and no more dates than a row has (a block of
     dated links is a box, not a row)."""
+    if not _DIGIT.search(text):
+        return False  # every date, whole or in pieces, has a digit
     dates = date_count(text, enough=_ROW_DATES + 1)
     if dates:
         return dates <= _ROW_DATES
@@ -235,7 +242,6 @@ class ListingSearch:
         self._lists: list[tuple[LexborNode, list[LexborNode]]] | None = None
         self._rows: dict[int, Row | None] = {}
         self._links: dict[int, int] = {}
-        self._has_link: dict[int, bool] = {}
         self._may_be_row: dict[int, bool] = {}
         self._by_text: dict[str, bool] = {}
         self._texts: dict[int, str] = {}
@@ -244,15 +250,18 @@ class ListingSearch:
         self._years: _Years | None = None
 
     def lists(self) -> list[tuple[LexborNode, list[LexborNode]]]:
-        """Every container with row children, in document order, with those rows."""
+        """Every container with rows that hold a link, in document order, with those rows."""
         if self._lists is None:
             root = self.tree.body
             self._lists = []
-            for node in root.traverse() if root is not None else ():
-                if node.tag in _CONTAINER_TAGS:
-                    rows = _children(node)
-                    if rows:
-                        self._lists.append((node, rows))
+            if root is not None:
+                rows: dict[int, list[LexborNode]] = {}
+                for row in root.css(_LINKED_ROWS):
+                    parent = row.parent
+                    if parent is not None:
+                        rows.setdefault(parent.mem_id, []).append(row)
+                found = root.css(_CONTAINERS)
+                self._lists = [(c, rows[c.mem_id]) for c in found if c.mem_id in rows]
         return self._lists
 
     def compact_text(self, node: LexborNode) -> str:
@@ -267,13 +276,6 @@ class ListingSearch:
         known = self._pagers.get(key)
         if known is None:
             known = self._pagers[key] = pager_like(node, self.compact_text)
-        return known
-
-    def has_link(self, node: LexborNode) -> bool:
-        key = node.mem_id
-        known = self._has_link.get(key)
-        if known is None:
-            known = self._has_link[key] = self.links(node) > 0
         return known
 
     def links(self, node: LexborNode) -> int:
@@ -335,8 +337,8 @@ def _find(
     for container, children in search.lists():
         if len(children) < min_items:
             continue
-        # Cheap filter before reading items: enough rows must show a link and a date.
-        rows = [r for r in children if search.may_be_row(r) and search.has_link(r)]
+        # Cheap filter before reading items: enough rows must show a date.
+        rows = [r for r in children if search.may_be_row(r)]
         if len(rows) < min_items:
             continue
         read = [row for row in map(search.read, rows) if row is not None]

@@ -140,9 +140,10 @@ def select_next_pages(html: str, base: str | None) -> list[str]:
 _CREATE_PAGE = re.compile(r"createPageHTML\(\s*([^)]*?)\s*\)")
 _ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([^,]+?))\s*(?:,|$)""")
 # `var countPage = 3`, `totalPage = 6, currentPage = 1`, and object literals such as
-# laypage's `{count: 87, limit: 15, curr: 1}`.
+# laypage's `{count: 87, limit: 15, curr: 1}`. Each keyword's \b follows its first letter
+# (the same test) so that the regex engine skips ahead to the letters that may start one.
 _JS_NUMBER = re.compile(
-    r"""(?:\bvar|\blet|\bconst|[,{;])\s*["']?(\w+)["']?\s*[:=]\s*["']?(\d+)\b"""
+    r"""(?:v(?<!\w.)ar|l(?<!\w.)et|c(?<!\w.)onst|[,{;])\s*["']?(\w+)["']?\s*[:=]\s*["']?(\d+)\b"""
 )
 # A script that builds page URLs itself: "index_" + n + ".html", 'list-' + (page - 1) +
 # '.shtml', 'index_' + obj.curr + '.html'; the page number may carry an offset.

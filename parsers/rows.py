@@ -123,8 +123,8 @@ def _pieces_outside(row: LexborNode, link: LexborNode) -> list[str]:
 _TITLE_LABEL = re.compile(r"^(?:标\s*题|文件名称|名\s*称)\s*[:：]\s*")
 
 
-def _title_attribute(a: LexborNode) -> str:
-    lines = (a.attributes.get("title") or "").strip().splitlines()
+def _title_attribute(title: str) -> str:
+    lines = title.strip().splitlines()
     return split_title(_TITLE_LABEL.sub("", squash(lines[0])))[0] if lines else ""
 
 
@@ -135,29 +135,47 @@ def _whole(titled: str, text: str) -> bool:
     return bool(titled) and len(titled) >= len(shown) and compact(titled).startswith(shown)
 
 
+# Links that lead nowhere worth following (as `is_fetchable` says).
+_NOT_FETCHED = ("javascript:", "mailto:", "#", "tel:", "data:")
+
+
+def fetchable(href: str) -> bool:
+    """`is_fetchable`, quicker: urlsplit only rejects a bad bracketed (IPv6) host or a
+    non-ASCII one, so an ASCII href without brackets is not parsed (a parse costs more
+    than the rest of a row's link tests)."""
+    if not href.isascii() or "[" in href or "]" in href:
+        return is_fetchable(href)
+    href = href.strip().lower()
+    return bool(href) and not href.startswith(_NOT_FETCHED)
+
+
 def read_row(node: LexborNode) -> Row | None:
     """One row: its shallowest, then longest, link is the notice; the date is the one
     printed outside the link, else the one written into the link text, else one printed
     in pieces (a date box: 2025-12 over 18) or without its year outside the link, else
     any date on the row."""
-    best: tuple[int, int, LexborNode, str, str | None, tuple[int, int] | None] | None = None
+    best: tuple[int, int, LexborNode, str, str | None, tuple[int, int] | None, str] | None = None
     links = find_tags(node, "a", "href")
+    several = len(links) > 1
     for a in links:
-        href = a.attributes.get("href") or ""
-        if not is_fetchable(href):
-            continue
+        # `attrs` looks one attribute up; `attributes` would build a dict of them all.
+        attributes = a.attrs
         raw, piece_date = _link_text(a)
         text, text_date, text_short = split_title(raw)
-        titled = _title_attribute(a)
+        titled = _title_attribute(attributes.get("title") or "")
         name = titled if _whole(titled, text) else text
         if len(name) < 4 or _MORE.match(name):
             continue
-        rank = (-_depth(a, node) if len(links) > 1 else 0, len(name))
-        if best is None or rank > best[:2]:
-            best = (rank[0], rank[1], a, name, text_date or piece_date, text_short)
+        rank = (-_depth(a, node) if several else 0, len(name))
+        if best is not None and rank <= best[:2]:
+            continue
+        # Whether the link leads anywhere is asked last: only of a link that would win.
+        href = attributes.get("href") or ""
+        if fetchable(href):
+            best = (rank[0], rank[1], a, name, text_date or piece_date, text_short, href)
     if best is None:
         return None
-    a, title, date, short = best[2], best[3], best[4], best[5]
+    a, title, date, short, href = best[2], best[3], best[4], best[5], best[6]
     row_text = squash(node.text(deep=True, separator=" "))
     link_text = squash(a.text(deep=True, separator=" "))
     outside = row_text.replace(link_text, " ")
@@ -168,8 +186,7 @@ def read_row(node: LexborNode) -> Row | None:
         short = next((md for md in map(month_day, pieces) if md), None) if not date else None
     if date is None and short is None:
         date = find_date(row_text)
-    href = (a.attributes.get("href") or "").strip()
-    return Row(title, href, date, short, node)
+    return Row(title, href.strip(), date, short, node)
 
 
 def item_from(node: LexborNode, base: str | None) -> ListingItem | None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from govwatch.parsers import clean
+from govwatch.parsers.html import is_fetchable
 from govwatch.parsers.pagers import js_next_pages
 from govwatch.parsers.records import Expect
+from govwatch.parsers.rows import fetchable
 
 URL = "http://www.example.gov.cn/zwgk/tzgg/index_2.html"
 FOOTER = """<div class="foot"><p>主办：某某县人民政府办公室　承办：某某县大数据中心</p>
@@ -180,6 +182,9 @@ def test_year_header_dates_the_rows_below_it() -> None:
         ),
         # Not a pager: a search URL, however many records are around.
         ("var total = 100, limit = 10; var u = 'search.do?q=' + keyword;", []),
+        # A declaration's keyword is a word of its own: `outlet n = 3` declares nothing.
+        ('let n = 3; createPageHTML(n, 0, "index", "shtml");', ["index_1.shtml", "index_2.shtml"]),
+        ('outlet n = 3; createPageHTML(n, 0, "index", "shtml");', []),
     ],
 )
 def test_javascript_pagers(script: str, pages: list[str]) -> None:
@@ -342,3 +347,29 @@ def test_a_search_form_with_notice_labels_is_no_notice_mark() -> None:
     rows = "".join(SIDEBAR_ROWS[:3])
     html = _page("", f'{form}<ul class="list">{rows}</ul>{LAST_PAGER}')
     assert clean(html, URL).kind == "listing"
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "./202512/t20251218_1.html",
+        "  HTTP://www.example.gov.cn/a.html ",
+        "",
+        " \t",
+        "#top",
+        "JavaScript:void(0)",
+        " mailto:ban@example.gov.cn",
+        "tel:12345",
+        "data:text/html,x",
+        "http://[::1]/a.html",
+        "http://[::1/a.html",
+        "http://::1]/a.html",
+        "http://[v1.x]/",
+        "http://www.\u2100.gov.cn/",
+        "http://例子.政务/通知.html",
+        "/公告/通知.html",
+        "ｊavascript:void(0)",
+    ],
+)
+def test_the_quick_link_test_agrees_with_is_fetchable(href: str) -> None:
+    assert fetchable(href) == is_fetchable(href)
