@@ -51,7 +51,6 @@ from govwatch.crawler.claimed import crawl_claimed
 from govwatch.crawler.fetch import Clients
 from govwatch.crawler.politeness import SlotBook, slot_book
 from govwatch.crawler.seeds import Seed
-from govwatch.feeds.push import Notifier
 from govwatch.settings import Settings
 from govwatch.store import Store
 from govwatch.store.schedule import Claim
@@ -121,8 +120,6 @@ class Fleet:
     seeds: dict[str, Seed]
     settings: Settings
     conninfo: str
-    notifier: Notifier | None = None
-    """Pushes the topics' events (feeds/push.py); the tick runs it, once across the fleet."""
     slots: SlotBook = field(init=False)
     threads: CrawlThreads = field(init=False)
 
@@ -194,10 +191,6 @@ def make_app(fleet: Fleet) -> procrastinate.App:
         )
         if claims:
             log.info("claimed %d due site(s)", len(claims))
-        if fleet.notifier is not None:
-            pushed = await asyncio.to_thread(fleet.notifier.run)
-            if pushed.sent:
-                log.info("pushed %d event(s)", pushed.sent)
 
     @app.periodic(cron="17 * * * *", periodic_id="purge")
     @app.task(name=PURGE_TASK, queue=CONTROL_QUEUE, queueing_lock=PURGE_TASK)
