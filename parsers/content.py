@@ -18,7 +18,7 @@ from govwatch.parsers.html import (
     BLOCK,
     Line,
     class_and_id,
-    is_data_table,
+    data_tables,
     walk_lines,
 )
 from govwatch.parsers.meta import read_meta_line
@@ -73,11 +73,9 @@ def _weight(node: LexborNode) -> float:
 _OPEN_BLOCKS = ("p", "td", "th", "span", "div", "font", "li")
 
 
-def _block_of(
-    parent: LexborNode | None, tables: dict[int, bool], above: dict[int, LexborNode | None]
-) -> LexborNode | None:
+def _block_of(parent: LexborNode | None, in_table: dict[int, LexborNode]) -> LexborNode | None:
     """The block a text node under `parent` belongs to: its nearest block ancestor, or the
-    whole data table when it sits in a table cell."""
+    whole data table when it sits in a table cell (`in_table`: html.data_tables)."""
     while parent is not None:
         tag = parent.tag
         if tag in ("body", "html"):
@@ -85,39 +83,9 @@ def _block_of(
         if tag in BLOCK:
             if tag not in _OPEN_BLOCKS:
                 return parent
-            table = _table_above(parent, above)
-            if table is None:
-                return parent
-            known = tables.get(table.mem_id)
-            if known is None:
-                known = tables[table.mem_id] = is_data_table(table)
-            return table if known else parent
+            return in_table.get(parent.mem_id, parent)
         parent = parent.parent
     return None
-
-
-def _table_above(node: LexborNode, above: dict[int, LexborNode | None]) -> LexborNode | None:
-    """The nearest <table> holding `node`, below <body>. Remembered for every element
-    passed on the way up: the texts of a page share their ancestors, and a walk to the
-    top for each would cost the page's depth per text."""
-    passed: list[int] = []
-    found: LexborNode | None = None
-    while True:
-        key = node.mem_id
-        if key in above:
-            found = above[key]
-            break
-        passed.append(key)
-        parent = node.parent
-        if parent is None or parent.tag in ("body", "html"):
-            break
-        if parent.tag == "table":
-            found = parent
-            break
-        node = parent
-    for key in passed:
-        above[key] = found
-    return found
 
 
 def link_len(node: LexborNode, lengths: dict[int, int]) -> int:
@@ -167,14 +135,19 @@ class Measures:
         return found
 
 
-# Blocks whose score goes to their parent and grandparent only.
+# Blocks whose score goes to their parent and grandparent only; elements that take none.
 _SELF_SCORED = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dd", "dt"}
+_UNSCORED = {"body", "html", None}
 
 
-def _add(scores: dict[int, tuple[LexborNode, float]], node: LexborNode, value: float) -> None:
-    if node.tag in ("body", "html", None):
-        return
-    key = node.mem_id
+def _scored(node: LexborNode, key: int) -> tuple[LexborNode, int] | None:
+    """The node and its key, when it may take a score."""
+    return None if node.tag in _UNSCORED else (node, key)
+
+
+def _add(
+    scores: dict[int, tuple[LexborNode, float]], key: int, node: LexborNode, value: float
+) -> None:
     prev = scores.get(key)
     scores[key] = (node, (prev[1] if prev else 0.0) + value)
 
@@ -182,9 +155,9 @@ def _add(scores: dict[int, tuple[LexborNode, float]], node: LexborNode, value: f
 def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
     """The element holding the page's main text, by readability-style scoring."""
     texts: dict[int, tuple[LexborNode, list[str]]] = {}
-    tables: dict[int, bool] = {}
-    block_of: dict[int, LexborNode | None] = {}  # by parent: siblings share their block
-    above: dict[int, LexborNode | None] = {}
+    in_table = data_tables(root)
+    # By the text's parent (siblings share their block): the block and its key, or None.
+    block_of: dict[int, tuple[LexborNode, int] | None] = {}
     # Whitespace-only texts are skipped by Lexbor itself, and a text node's own text read
     # directly: the walk meets every node of the page.
     for node in root.traverse(include_text=True, skip_empty=True):
@@ -198,32 +171,48 @@ def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
             continue
         key = parent.mem_id
         if key in block_of:
-            block = block_of[key]
+            found = block_of[key]
         else:
-            block = block_of[key] = _block_of(parent, tables, above)
-        if block is None or block.tag in ("body", "html"):
+            block = _block_of(parent, in_table)
+            found = block_of[key] = (
+                None if block is None or block.tag in ("body", "html") else (block, block.mem_id)
+            )
+        if found is None:
             continue
-        entry = texts.get(block.mem_id)
+        entry = texts.get(found[1])
         if entry is None:
-            texts[block.mem_id] = (block, [text])
+            texts[found[1]] = (found[0], [text])
         else:
             entry[1].append(text)
-    blocks = []
-    for block, parts in texts.values():
-        joined = compact("".join(parts))
-        blocks.append((block, len(joined), len(PUNCT.findall(joined))))
 
     scores: dict[int, tuple[LexborNode, float]] = {}
-    for block, length, punct in blocks:
-        value = 1 + punct + min(length / 100, 3) if length >= 10 else length / 10
-        if block.tag not in _SELF_SCORED:
-            _add(scores, block, value)
+    # By a block's parent: the parent and grandparent that take its score, and their keys
+    # (None for none, or for body and html, which take no score).
+    lineage: dict[int, tuple[tuple[LexborNode, int] | None, tuple[LexborNode, int] | None]] = {}
+    for key, (block, parts) in texts.items():
+        joined = compact("".join(parts))
+        length = len(joined)
+        value = (
+            1 + len(PUNCT.findall(joined)) + min(length / 100, 3) if length >= 10 else length / 10
+        )
+        tag = block.tag
+        if tag not in _SELF_SCORED and tag not in _UNSCORED:
+            _add(scores, key, block, value)
         parent = block.parent
-        if parent is not None:
-            _add(scores, parent, value)
+        if parent is None:
+            continue
+        parent_key = parent.mem_id
+        line = lineage.get(parent_key)
+        if line is None:
             grandparent = parent.parent
-            if grandparent is not None:
-                _add(scores, grandparent, value / 2)
+            line = lineage[parent_key] = (
+                _scored(parent, parent_key),
+                _scored(grandparent, grandparent.mem_id) if grandparent is not None else None,
+            )
+        if line[0] is not None:
+            _add(scores, line[0][1], line[0][0], value)
+        if line[1] is not None:
+            _add(scores, line[1][1], line[1][0], value / 2)
 
     if not scores:
         return None

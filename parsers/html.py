@@ -73,10 +73,28 @@ def is_data_table(table: LexborNode) -> bool:
     """A table of the notice (rows of cells), not a layout table wrapping blocks."""
     if any(t.mem_id != table.mem_id for t in table.css("table")):
         return False
-    widest = 0
-    for row in table.css("tr"):
-        widest = max(widest, sum(1 for c in row.iter() if c.tag in ("td", "th")))
-    return widest >= 2
+    return _has_row_of_cells(table)
+
+
+def _has_row_of_cells(table: LexborNode) -> bool:
+    """A row of two cells or more."""
+    return any(sum(1 for c in row.iter() if c.tag in ("td", "th")) >= 2 for row in table.css("tr"))
+
+
+def data_tables(root: LexborNode) -> dict[int, LexborNode]:
+    """Every element inside a data table under `root`, by its mem_id, with that table.
+    A data table holds no other table, so it is the nearest table of each of them. One
+    query finds the page's tables in document order, where a table holding another is
+    followed by it: each table is tested once, not once per text inside it."""
+    tables = root.css("table")
+    inside: dict[int, LexborNode] = {}
+    for i, table in enumerate(tables):
+        if i + 1 < len(tables) and is_inside(tables[i + 1], table):
+            continue
+        if _has_row_of_cells(table):
+            for node in table.traverse():
+                inside[node.mem_id] = table
+    return inside
 
 
 def class_and_id(node: LexborNode) -> str:
