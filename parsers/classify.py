@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from govwatch.parsers.column_weight import aside_box
 from govwatch.parsers.content import Measures
-from govwatch.parsers.html import is_inside, meta_tag
+from govwatch.parsers.html import Metas, is_inside
 from govwatch.parsers.listing import Listing
 from govwatch.parsers.text import compact, date_count, is_chrome, without_dates
 
@@ -58,7 +58,7 @@ def is_listing(
     ):
         return True
     return _running_chars(content, measures) < listing.link_chars and not _notice_marks(
-        tree, listing
+        tree, listing, measures.metas
     )
 
 
@@ -87,10 +87,10 @@ def quiet(content: LexborNode | None, measures: Measures) -> bool:
     return content is None or _running_chars(content, measures) < _NO_RUNNING_TEXT
 
 
-def _notice_marks(tree: LexborHTMLParser, listing: Listing) -> bool:
+def _notice_marks(tree: LexborHTMLParser, listing: Listing, metas: Metas) -> bool:
     """Notice <meta> tags, or notice metadata (发布时间：, 来源：) or 上一篇/下一篇 outside
     the list."""
-    if meta_tag(tree, *_NOTICE_META):
+    if metas.get(*_NOTICE_META):
         return True
     body = tree.body
     outside = body.text(deep=True, separator="\n") if body is not None else ""
@@ -98,7 +98,7 @@ def _notice_marks(tree: LexborHTMLParser, listing: Listing) -> bool:
     return bool(_NOTICE_MARKS.search(outside))
 
 
-def column_page(tree: LexborHTMLParser, listing: Listing) -> bool:
+def column_page(tree: LexborHTMLParser, listing: Listing, metas: Metas) -> bool:
     """A short list without a pager (a new column of one or two notices) on a quiet page
     is the page when it is no box beside a column and no notice's marks surround it."""
-    return not aside_box(listing.container) and not _notice_marks(tree, listing)
+    return not aside_box(listing.container) and not _notice_marks(tree, listing, metas)

@@ -17,6 +17,7 @@ from govwatch.parsers.html import (
     ATTACHMENT_EXT,
     BLOCK,
     Line,
+    Metas,
     class_and_id,
     data_tables,
     walk_lines,
@@ -104,9 +105,11 @@ def link_len(node: LexborNode, lengths: dict[int, int]) -> int:
 
 class Measures:
     """Lines and text lengths of elements of one page, each measured once: the engine, the
-    classifier and the detail reader look at the same content element."""
+    classifier and the detail reader look at the same content element; and its <meta>
+    tags, read once."""
 
-    def __init__(self) -> None:
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        self.metas = Metas(tree)
         self._lines: dict[int, list[Line]] = {}
         self._chars: dict[int, int] = {}
         self._lengths: dict[int, tuple[int, int]] = {}

@@ -6,7 +6,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from govwatch.parsers.body import clean_body, same_text
 from govwatch.parsers.content import Measures
-from govwatch.parsers.html import Line, attachments_in, class_and_id, meta_tag
+from govwatch.parsers.html import Line, attachments_in, class_and_id
 from govwatch.parsers.meta import WEAK, MetaBuilder, add_pairs, pairs_in_cells
 from govwatch.parsers.records import Page
 from govwatch.parsers.selectors import NEGATIVE_NAMES, Rules
@@ -41,7 +41,7 @@ def extract_detail(
     content: LexborNode | None,
     measures: Measures,
 ) -> Page:
-    title = find_title(tree, rules, content)
+    title = find_title(tree, rules, content, measures.metas)
     inside = _body_lines(measures.lines(content)) if content is not None else []
     meta = MetaBuilder()
     before, after = _text_around(tree, content)
@@ -56,7 +56,7 @@ def extract_detail(
         ("published_date", ("PubDate", "publishdate", "firstpublishedtime")),
         ("source", ("ContentSource",)),
     ):
-        value = meta_tag(tree, *tags)
+        value = measures.metas.get(*tags)
         if value:
             meta.add(key, value)
     attachments = attachments_in(_attachment_scope(content), url) if content is not None else ()

@@ -46,7 +46,7 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
     if expect == "listing":
         listing = lists.find(1, expected=True)
         return _listing_page(tree, html, url, base, parser, listing.items if listing else ())
-    measures = Measures()
+    measures = Measures(tree)
     content, scored = find_content(tree, rules, measures)
     # Content with little running text, or many links, may be a list; wordy content
     # is a notice unless a dated list makes nearly all of it.
@@ -56,7 +56,7 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
         listing = lists.find(1, paged=pager)
         # Without a pager a list needs five dated rows, or a page that is nothing else.
         if listing is not None and not pager and short(listing):
-            is_quiet = quiet(content, measures) and column_page(tree, listing)
+            is_quiet = quiet(content, measures) and column_page(tree, listing, measures.metas)
             listing = listing if is_quiet else lists.find(LISTING_ROWS)
         if listing is not None and is_listing(tree, content, listing, measures):
             return _listing_page(tree, html, url, base, parser, listing.items)

@@ -258,17 +258,40 @@ def attachments_in(nodes: list[LexborNode], base: str | None) -> tuple[Attachmen
     return tuple(found)
 
 
+class Metas:
+    """A page's <meta name|property=…> tags, read once (a page asks for several names):
+    each name's first non-empty content, with its place among the tags."""
+
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        self.tree = tree
+        self._first: dict[str, tuple[int, str]] | None = None
+
+    def _read(self) -> dict[str, tuple[int, str]]:
+        first: dict[str, tuple[int, str]] = {}
+        # All <meta> by a short query, tested here: a query naming each wanted name twice
+        # costs more to compile than a page's few dozen <meta> cost to read. A name, when
+        # present, hides the property.
+        for at, m in enumerate(self.tree.css("meta")):
+            attributes = m.attributes
+            key = attributes.get("name") or attributes.get("property") or ""
+            if not key.isascii():  # names compare as Lexbor's `i` does: ASCII case only
+                continue
+            key = key.lower()
+            if key not in first:
+                value = squash(attributes.get("content") or "")
+                if value:
+                    first[key] = (at, value)
+        return first
+
+    def get(self, *names: str) -> str | None:
+        """The content of the first <meta> named any of `names` (case-insensitive)."""
+        if self._first is None:
+            self._first = self._read()
+        found = [hit for name in names if (hit := self._first.get(name.lower())) is not None]
+        return min(found)[1] if found else None
+
+
 def meta_tag(tree: LexborHTMLParser, *names: str) -> str | None:
-    """Content of the first <meta name|property=…> among `names` (case-insensitive)."""
-    wanted = {n.lower() for n in names}
-    # All <meta> by a short query, tested here: a query naming each wanted name twice
-    # costs more to compile than a page's few dozen <meta> cost to read. A name, when
-    # present, hides the property.
-    for m in tree.css("meta"):
-        attributes = m.attributes
-        key = attributes.get("name") or attributes.get("property") or ""
-        if key.isascii() and key.lower() in wanted:  # as Lexbor's `i`: ASCII case only
-            value = squash(attributes.get("content") or "")
-            if value:
-                return value
-    return None
+    """Content of the first <meta name|property=…> among `names` (case-insensitive), for
+    a page asked once; Metas reads a page's tags for several questions."""
+    return Metas(tree).get(*names)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from govwatch.parsers.html import class_and_id, find_tags, is_inside, meta_tag
+from govwatch.parsers.html import Metas, class_and_id, find_tags, is_inside
 from govwatch.parsers.selectors import (
     NEGATIVE_NAMES,
     TITLE_CANDIDATES,
@@ -35,12 +35,14 @@ def _common_len(a: str, b: str) -> int:
     return lo
 
 
-def find_title(tree: LexborHTMLParser, rules: Rules, content: LexborNode | None) -> str:
+def find_title(
+    tree: LexborHTMLParser, rules: Rules, content: LexborNode | None, metas: Metas
+) -> str:
     for selector in rules.title:
         node = tree.css_first(selector)
         if node is not None and squash(node.text()):
             return squash(node.text())
-    article_title = meta_tag(tree, "ArticleTitle", "dc.title")
+    article_title = metas.get("ArticleTitle", "dc.title")
     if article_title:
         return article_title
     head = tree.css_first("title")
