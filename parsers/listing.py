@@ -242,7 +242,8 @@ class ListingSearch:
         self._lists: list[tuple[LexborNode, list[LexborNode]]] | None = None
         self._rows: dict[int, Row | None] = {}
         self._links: dict[int, int] = {}
-        self._may_be_row: dict[int, bool] = {}
+        self._may_be_rows: dict[int, list[LexborNode]] = {}
+        self._read_all: dict[int, list[Row]] = {}
         self._by_text: dict[str, bool] = {}
         self._texts: dict[int, str] = {}
         self._pagers: dict[int, bool] = {}
@@ -292,16 +293,31 @@ class ListingSearch:
             self._rows[key] = read_row(node)
         return self._rows[key]
 
-    def may_be_row(self, node: LexborNode) -> bool:
-        key = node.mem_id
-        known = self._may_be_row.get(key)
+    def may_be_rows(self, container: LexborNode, rows: list[LexborNode]) -> list[LexborNode]:
+        """The container's rows that may be dated rows (`_may_be_row`)."""
+        key = container.mem_id
+        known = self._may_be_rows.get(key)
         if known is None:
-            # A wrapper holding one element has that element's text: one test serves both.
-            text = node.text(deep=True)
-            known = self._by_text.get(text)
-            if known is None:
-                known = self._by_text[text] = _may_be_row(text)
-            self._may_be_row[key] = known
+            known = self._may_be_rows[key] = [row for row in rows if self._may_be_row(row)]
+        return known
+
+    def _may_be_row(self, node: LexborNode) -> bool:
+        # A wrapper holding one element has that element's text: one test serves both.
+        text = node.text(deep=True)
+        known = self._by_text.get(text)
+        if known is None:
+            known = self._by_text[text] = _may_be_row(text)
+        return known
+
+    def read_all(self, container: LexborNode, rows: list[LexborNode]) -> list[Row]:
+        """The container's rows as read (a table's dated by its date column)."""
+        key = container.mem_id
+        known = self._read_all.get(key)
+        if known is None:
+            known = [row for row in map(self.read, rows) if row is not None]
+            if container.tag in ("table", "tbody"):
+                known = _dated_by_column(container, known)
+            self._read_all[key] = known
         return known
 
     def names(self) -> set[str]:
@@ -338,12 +354,10 @@ def _find(
         if len(children) < min_items:
             continue
         # Cheap filter before reading items: enough rows must show a date.
-        rows = [r for r in children if search.may_be_row(r)]
+        rows = search.may_be_rows(container, children)
         if len(rows) < min_items:
             continue
-        read = [row for row in map(search.read, rows) if row is not None]
-        if container.tag in ("table", "tbody"):
-            read = _dated_by_column(container, read)
+        read = search.read_all(container, rows)
         dated = sum(
             1
             for row in read

@@ -19,26 +19,72 @@ from govwatch.parsers.text import compact
 # A page count comes from the page: never trust it with memory.
 MAX_NEXT_PAGES = 500
 
+# Every pager word ends in 页, and so does a page count: a page's text is read around its
+# 页 only (whitespace aside, as `compact` drops it), not compacted or searched whole.
 _PAGER_WORDS = {"上一页", "下一页", "首页", "尾页", "末页", "上页", "下页", "前一页", "后一页"}
-_PAGER_CALLS = ("createPageHTML(", "createPageNav(", "laypage.render(")
-# 共5页, 当前第3/3页, 1/4页: a pager's own count, even with every link gone.
-_PAGE_COUNT_TEXT = re.compile(r"[共/]\s*\d+\s*页")
+
+
+def _paging_script(html: str) -> bool:
+    """TRS createPageHTML / createPageNav or layui laypage (one scan for both TRS names)."""
+    if "createPage" in html and ("createPageHTML(" in html or "createPageNav(" in html):
+        return True
+    return "laypage.render(" in html
+
+
+def _shown_before(text: str, end: int, count: int) -> str:
+    """The last `count` characters before `end` that are no whitespace."""
+    chars: list[str] = []
+    i = end - 1
+    while i >= 0 and len(chars) < count:
+        if not text[i].isspace():
+            chars.append(text[i])
+        i -= 1
+    return "".join(reversed(chars))
+
+
+def _page_count_at(text: str, end: int) -> bool:
+    """共5页, 当前第3/3页, 1/4页 (共 or /, a number, maybe spaced) just before `end`: a
+    pager's own count, even with every link gone."""
+    i = end - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    digits = i
+    while i >= 0 and text[i].isdecimal():
+        i -= 1
+    if i == digits:
+        return False
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return i >= 0 and text[i] in "共/"
+
+
+def _pager_text(text: str) -> tuple[set[str], bool]:
+    """The pager words a page's text shows, and whether it shows a page count."""
+    words: set[str] = set()
+    counted = False
+    at = text.find("页")
+    while at != -1:
+        shown = _shown_before(text, at, 2)
+        words.update(word for word in _PAGER_WORDS if shown.endswith(word[:-1]))
+        counted = counted or _page_count_at(text, at)
+        at = text.find("页", at + 1)
+    return words, counted
 
 
 def has_pager(tree: LexborHTMLParser, html: str) -> bool:
     """A column pager (not 上一篇/下一篇): page links, a page count, or a paging script."""
-    if any(call in html for call in _PAGER_CALLS):
+    if _paging_script(html):
         return True
     body = tree.body
-    text = body.text(deep=True) if body is not None else ""
+    words, counted = _pager_text(body.text(deep=True)) if body is not None else (set(), False)
     # A link's words are words of the page's text: without two of the pager's words in
     # it, no two links can be them, and the page's links need not be read.
-    shown = compact(text)
-    if body is None or sum(word in shown for word in _PAGER_WORDS) >= 2:
-        words = {compact(a.text(deep=True, separator="")) for a in tree.css("a")}
-        if len(words & _PAGER_WORDS) >= 2:
+    if body is None or len(words) >= 2:
+        texts = (a.text(deep=True, separator="") for a in tree.css("a"))
+        linked = {compact(t) for t in texts if "页" in t}
+        if len(linked & _PAGER_WORDS) >= 2:
             return True
-    return body is not None and bool(_PAGE_COUNT_TEXT.search(text))
+    return counted
 
 
 # --- page links -----------------------------------------------------------

@@ -104,18 +104,13 @@ def _link_pieces(
 
 def _pieces_outside(row: LexborNode, link: LexborNode) -> list[str]:
     """The row's text pieces that are not in its link."""
+    inside = {node.mem_id for node in link.traverse(include_text=True)}
     pieces = []
     for node in row.traverse(include_text=True):
-        if node.tag != "-text":
-            continue
-        text = node.text(deep=False).strip()
-        if not text:
-            continue
-        parent = node.parent
-        while parent is not None and parent.mem_id not in (link.mem_id, row.mem_id):
-            parent = parent.parent
-        if parent is None or parent.mem_id != link.mem_id:
-            pieces.append(text)
+        if node.tag == "-text" and node.mem_id not in inside:
+            text = node.text(deep=False).strip()
+            if text:
+                pieces.append(text)
     return pieces
 
 
@@ -158,6 +153,9 @@ def read_row(node: LexborNode) -> Row | None:
     links = find_tags(node, "a", "href")
     several = len(links) > 1
     for a in links:
+        depth = -_depth(a, node) if several else 0
+        if best is not None and depth < best[0]:
+            continue  # deeper than the best link so far: it cannot win
         # `attrs` looks one attribute up; `attributes` would build a dict of them all.
         attributes = a.attrs
         raw, piece_date = _link_text(a)
@@ -166,7 +164,7 @@ def read_row(node: LexborNode) -> Row | None:
         name = titled if _whole(titled, text) else text
         if len(name) < 4 or _MORE.match(name):
             continue
-        rank = (-_depth(a, node) if several else 0, len(name))
+        rank = (depth, len(name))
         if best is not None and rank <= best[:2]:
             continue
         # Whether the link leads anywhere is asked last: only of a link that would win.

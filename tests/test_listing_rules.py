@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from govwatch.parsers import clean
-from govwatch.parsers.html import is_fetchable
-from govwatch.parsers.pagers import js_next_pages
+from govwatch.parsers.html import is_fetchable, parse_html
+from govwatch.parsers.pagers import has_pager, js_next_pages
 from govwatch.parsers.records import Expect
 from govwatch.parsers.rows import fetchable
 
@@ -373,3 +373,23 @@ def test_a_search_form_with_notice_labels_is_no_notice_mark() -> None:
 )
 def test_the_quick_link_test_agrees_with_is_fetchable(href: str) -> None:
     assert fetchable(href) == is_fetchable(href)
+
+
+@pytest.mark.parametrize(
+    ("body", "paged"),
+    [
+        ("<p>共 5 页</p>", True),
+        ("<span>第1 / 4\n页</span>", True),
+        ("<span>１/４页</span>", True),  # full-width digits count as digits
+        ("<p>共五页</p>", False),
+        ('<a href="1.html">上 一页</a> <a href="3.html">下一\u3000页</a>', True),
+        ('<a href="/">首页</a> <a href="2.html">下一页</a>', True),
+        # The words in text, not as links: no pager.
+        ("<p>首页 下一页</p>", False),
+        ('<a href="/">首页</a> <a href="a.html">上一篇</a> <a href="b.html">下一篇</a>', False),
+        ('<script>createPageNav(4, 0, "index", "html")</script>', True),
+    ],
+)
+def test_pager_words_page_counts_and_scripts(body: str, paged: bool) -> None:
+    html = f"<html><body>{body}</body></html>"
+    assert has_pager(parse_html(html), html) is paged
