@@ -10,8 +10,8 @@ by the kernel as it arrives), then for each worker count crawls it once into a f
 database (created on `--server`, which must allow CREATE DATABASE):
 
 - high: a high per-host cap, the engine's own speed: pages/s, the speed-up over one
-  worker, and the workers' CPU seconds per page (read from /proc), which say what the
-  machine's cores allow;
+  worker, and the workers' CPU seconds per page (read from /proc, their start left out),
+  which say what the machine's cores allow;
 - polite: at a polite rate, with a `govwatch serve` beside the workers (serving only):
   pages/s against hosts x rate, and the issue's checks: duplicate fetches of a page in the
   cycle, overlapping crawls of a site, the smallest gap between two requests to one host
@@ -69,6 +69,9 @@ class Cycle:
     seconds: float
     cpu: float
     """CPU seconds the worker processes used."""
+    startup: float
+    """Of which their start (imports, the store opened, the seeds planned): once per
+    process, not per page."""
     duplicates: int
     overlaps: int
     gap_ratio: float
@@ -77,6 +80,11 @@ class Cycle:
     @property
     def rate(self) -> float:
         return self.pages / self.seconds
+
+    @property
+    def per_page(self) -> float:
+        """The workers' CPU milliseconds per page, their start left out."""
+        return (self.cpu - self.startup) / self.pages * 1000
 
 
 def machine() -> str:
@@ -89,6 +97,12 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU seconds of a live process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def started(fleet: Fleet, name: str, pid: int) -> float:
+    """The CPU seconds a worker took to start: read once it says it works."""
+    wait_for(lambda: "worker: " in fleet.log(name), 300, f"{name} started", 0.02)
+    return cpu_seconds(pid)
 
 
 def fresh_database(server: str) -> str:
@@ -117,6 +131,7 @@ def one_cycle(
     fleet = Fleet(db, mirror.seed_files(logs / "seeds", rate=rate), logs, TIMING)
     try:
         procs = [fleet.worker(f"w{n}", concurrency=8) for n in range(workers)]
+        startup = sum(started(fleet, f"w{n}", proc.pid) for n, proc in enumerate(procs))
         if serve:
             with socket.socket() as sock:
                 sock.bind(("127.0.0.1", 0))
@@ -136,6 +151,7 @@ def one_cycle(
         len(times),
         max(times) - min(times),
         cpu,
+        startup,
         mirror.duplicate_fetches(),
         overlapping_crawls(engine),
         gap * rate,
@@ -143,7 +159,8 @@ def one_cycle(
     print(
         f"  {workers} worker(s){' + serve' if serve else ''}: {cycle.pages} requests in "
         f"{cycle.seconds:.1f} s = {cycle.rate:.1f} pages/s; workers' CPU "
-        f"{cycle.cpu:.1f} s = {cycle.cpu / cycle.pages * 1000:.1f} ms per page; duplicate "
+        f"{cycle.cpu:.1f} s, of which {cycle.startup:.1f} s to start, {cycle.per_page:.1f} ms "
+        "per page; duplicate "
         f"fetches {cycle.duplicates}; overlapping crawls {cycle.overlaps}; smallest gap to "
         f"a host {gap * 1000:.0f} ms = {cycle.gap_ratio:.2f} x the rate's gap"
     )
@@ -180,13 +197,12 @@ def scaling(cycles: list[Cycle]) -> None:
     for cycle in cycles[1:]:
         print(
             f"  {cycle.workers} workers / {one.workers}: {cycle.rate / one.rate:.2f}x the "
-            f"pages/s; CPU per page {cycle.cpu / cycle.pages * 1000:.1f} ms against "
-            f"{one.cpu / one.pages * 1000:.1f} ms"
+            f"pages/s; CPU per page {cycle.per_page:.1f} ms against {one.per_page:.1f} ms"
         )
-    busy = one.cpu / one.seconds
+    busy = (one.cpu - one.startup) / one.seconds
     print(
         f"  one worker kept {busy:.2f} of a core busy; the workers need "
-        f"{one.cpu / one.pages * 1000:.1f} ms of CPU per page, so N workers reach N x "
+        f"{one.per_page:.1f} ms of CPU per page, so N workers reach N x "
         f"{one.rate:.1f} pages/s where N cores are free for them (PostgreSQL and the sites "
         f"need theirs too); this machine has {len(os.sched_getaffinity(0))}"
     )
