@@ -38,15 +38,17 @@ ATTACHMENT_EXT = re.compile(
 _DOWNLOAD_PATH = re.compile(r"download|downfile|filedown|attach", re.I)
 
 
-def parse_html(html: str) -> LexborHTMLParser:
-    """Parse and prune: scripts, styles, controls and hidden elements are removed."""
+def parse_html(html: str | bytes) -> LexborHTMLParser:
+    """Parse (bytes as UTF-8) and prune: scripts, styles, controls and hidden elements
+    are removed."""
     tree = LexborHTMLParser(html)
     body = tree.body
     if body is None:
         return tree
     tree.strip_tags(PRUNED, recursive=True)
     for node in body.css('[hidden], [style*="none" i], [style*="hidden" i]'):
-        if "hidden" in node.attributes or _HIDDEN_STYLE.search(node.attributes.get("style") or ""):
+        attributes = node.attributes
+        if "hidden" in attributes or _HIDDEN_STYLE.search(attributes.get("style") or ""):
             node.decompose()
     return tree
 
