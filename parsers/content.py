@@ -36,22 +36,16 @@ from govwatch.parsers.text import compact, is_chrome
 _FURNITURE_MAX = 600
 
 
-def mark_content(html: str) -> bytes:
-    """The page as the parser reads it, UTF-8 (encoded here as Lexbor would encode the
-    text, so that the bytes serve the markers' hints too), with a body a CMS marked (for
-    its RSS export) wrapped in one element the engine can select."""
-    data = html.encode("utf-8", "ignore")
-    lowered = data.lower()
-    for markers in registry.family_markers():
-        if not any(hint in lowered for hint in markers.hints):
-            continue
-        b = markers.begin.search(html)
+def mark_content(html: str) -> str:
+    """Wrap a body a CMS marked (for its RSS export) in one element the engine can select."""
+    for begin, end in registry.family_markers():
+        b = begin.search(html)
         if b is None:
             continue
-        e = markers.end.search(html, b.end())
+        e = end.search(html, b.end())
         if e is None:
             continue
-        marked = (
+        return (
             html[: b.end()]
             + '<div id="'
             + MARKED_ID
@@ -60,8 +54,7 @@ def mark_content(html: str) -> bytes:
             + "</div>"
             + html[e.start() :]
         )
-        return marked.encode("utf-8", "ignore")
-    return data
+    return html
 
 
 def _weight(node: LexborNode) -> float:

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from govwatch.parsers.generic import extract
 from govwatch.parsers.html import parse_html
 from govwatch.parsers.records import Expect, ListingItem, Page
-from govwatch.parsers.registry import Markers, Request, register
+from govwatch.parsers.registry import Request, register
 from govwatch.parsers.rows import item_from
 from govwatch.parsers.selectors import Rules
 
@@ -26,17 +26,14 @@ RULES = Rules(
 )
 # The containers jcms templates put a body in.
 CONTAINERS = ("#zoom", "#Zoom", ".bt_content")
-# Hints in letters that have no case forms beyond ASCII's (as S has ſ and K has K).
 MARKERS = (
-    Markers(
+    (
         re.compile(r"<!--\s*ZJEG_RSS\.content\.begin\s*-->", re.I),
         re.compile(r"<!--\s*ZJEG_RSS\.content\.end\s*-->", re.I),
-        (b"zjeg_r",),
     ),
-    Markers(
+    (
         re.compile(r"<meta\s+name=[\"']?ContentStart[\"']?\s*/?>", re.I),
         re.compile(r"<meta\s+name=[\"']?ContentEnd[\"']?\s*/?>", re.I),
-        (b'name="conten', b"name='conten", b"name=conten"),
     ),
 )
 _DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)

@@ -38,9 +38,8 @@ ATTACHMENT_EXT = re.compile(
 _DOWNLOAD_PATH = re.compile(r"download|downfile|filedown|attach", re.I)
 
 
-def parse_html(html: str | bytes) -> LexborHTMLParser:
-    """Parse (bytes as UTF-8) and prune: scripts, styles, controls and hidden elements
-    are removed."""
+def parse_html(html: str) -> LexborHTMLParser:
+    """Parse and prune: scripts, styles, controls and hidden elements are removed."""
     tree = LexborHTMLParser(html)
     body = tree.body
     if body is None:

@@ -25,19 +25,8 @@ from govwatch.errors import ConfigError
 from govwatch.parsers.records import Expect, Page
 
 ParseFn = Callable[[str, str | None, Expect], Page]
-
-
-@dataclass(frozen=True)
-class Markers:
-    """A body's start and end, as a CMS marks them in the page source, and what tells
-    the start may be there: `hints`, of which the page's UTF-8, lowercased (ASCII), holds
-    one wherever `begin` matches. A case-insensitive pattern tries every tag of a page;
-    a look for a few bytes costs little, and the pattern then runs on the few pages of
-    that CMS."""
-
-    begin: re.Pattern[str]
-    end: re.Pattern[str]
-    hints: tuple[bytes, ...]
+# A body's start and end, as a CMS marks them in the page source.
+Markers = tuple[re.Pattern[str], re.Pattern[str]]
 
 
 @dataclass(frozen=True)
