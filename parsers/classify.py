@@ -64,7 +64,7 @@ def is_listing(
 
 def rows_of_text(content: LexborNode) -> bool:
     """Wordy content that may be a list of dated rows with summaries: dates enough."""
-    return date_count(content.text(deep=True)) >= _SUMMARY_ROWS
+    return date_count(content.text(deep=True), enough=_SUMMARY_ROWS) >= _SUMMARY_ROWS
 
 
 def covers(container: LexborNode, content: LexborNode, total: int) -> bool:

@@ -72,18 +72,28 @@ def _pager_follows(container: LexborNode, pager_like: Callable[[LexborNode], boo
     return False
 
 
-def _aside(container: LexborNode) -> bool:
+def named_aside(node: LexborNode) -> bool:
+    """An <aside>, or an element named as a box beside the column."""
+    return node.tag == "aside" or bool(_ASIDE_NAMES.search(class_and_id(node)))
+
+
+def in_aside(container: LexborNode) -> bool:
+    """The list, or an element around it, is a box beside the column."""
     node: LexborNode | None = container
     while node is not None and node.tag not in ("body", "html"):
-        if node.tag == "aside" or _ASIDE_NAMES.search(class_and_id(node)):
+        if named_aside(node):
             return True
         node = node.parent
     return False
 
 
-def aside_box(container: LexborNode, text_of: Callable[[LexborNode], str] = compact_text) -> bool:
+def aside_box(
+    container: LexborNode,
+    text_of: Callable[[LexborNode], str] = compact_text,
+    aside: Callable[[LexborNode], bool] = in_aside,
+) -> bool:
     """A list in a box beside the column: by its place or its heading (最新, 热点, 相关)."""
-    return _aside(container) or bool(_ASIDE_HEADING.search(_heading(container, text_of)))
+    return aside(container) or bool(_ASIDE_HEADING.search(_heading(container, text_of)))
 
 
 def _under(base: str | None, rows: list[Row]) -> float:
@@ -112,16 +122,19 @@ def weight(
     names: set[str],
     text_of: Callable[[LexborNode], str],
     pager_like: Callable[[LexborNode], bool],
+    aside: Callable[[LexborNode], bool] = in_aside,
 ) -> float:
     """How much a list looks like the column rather than a box beside it: its links lead
     under the page's directory, its heading is the column's name, a pager follows it;
     it sits in no sidebar box. (A page may hold hundreds of candidate lists that share
-    their neighbours: the caller keeps the neighbours' texts and pager tests for the page.)"""
+    their neighbours: the caller keeps the neighbours' texts, pager and box tests for the
+    page.)"""
     weight = 1.0 + 3 * _under(base, rows)
-    if aside_box(container, text_of):
+    heading = _heading(container, text_of)
+    if aside(container) or _ASIDE_HEADING.search(heading):
         weight *= 0.25
     if _pager_follows(container, pager_like):
         weight *= 2
-    if names and _heading(container, text_of) in names:
+    if names and heading in names:
         weight *= 2
     return weight

@@ -25,6 +25,7 @@ from govwatch.parsers.column_weight import (
     aside_box,
     column_names,
     compact_text,
+    named_aside,
     pager_like,
     weight,
 )
@@ -133,6 +134,7 @@ def _weigh(container: LexborNode, rows: list[Row], search: ListingSearch) -> flo
         names=search.names(),
         text_of=search.compact_text,
         pager_like=search.pager_like,
+        aside=search.in_aside,
     )
 
 
@@ -247,6 +249,7 @@ class ListingSearch:
         self._by_text: dict[str, bool] = {}
         self._texts: dict[int, str] = {}
         self._pagers: dict[int, bool] = {}
+        self._asides: dict[int, bool] = {}
         self._names: set[str] | None = None
         self._years: _Years | None = None
 
@@ -278,6 +281,26 @@ class ListingSearch:
         if known is None:
             known = self._pagers[key] = pager_like(node, self.compact_text)
         return known
+
+    def in_aside(self, node: LexborNode) -> bool:
+        """`column_weight.in_aside`, each element asked once for the page: a page's lists
+        share their ancestors."""
+        path: list[int] = []
+        found = False
+        up: LexborNode | None = node
+        while up is not None and up.tag not in ("body", "html"):
+            known = self._asides.get(up.mem_id)
+            if known is not None:
+                found = known
+                break
+            path.append(up.mem_id)
+            if named_aside(up):
+                found = True
+                break
+            up = up.parent
+        for key in path:
+            self._asides[key] = found
+        return found
 
     def links(self, node: LexborNode) -> int:
         """How many links a row holds."""
@@ -381,10 +404,12 @@ def _find(
         return math.sqrt(groups[key]) * _weigh(container, rows, search)
 
     _, container, read = max(candidates, key=score)
-    if expected and aside_box(container, search.compact_text):
+    if expected and aside_box(container, search.compact_text, search.in_aside):
         # The only dated list is a box beside the column: the column may print no dates.
         undated = _undated(search)
-        undated_aside = undated is not None and aside_box(undated.container, search.compact_text)
+        undated_aside = undated is not None and aside_box(
+            undated.container, search.compact_text, search.in_aside
+        )
         if undated is not None and len(undated.items) >= 3 and not undated_aside:
             return undated
     merged = [(row, container) for row in read]
