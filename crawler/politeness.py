@@ -215,16 +215,23 @@ class Gates:
         if isinstance(self.slots, MemorySlots):
             # A dict under a lock held for microseconds: a thread's round trip would cost
             # more than the booking, and delay the request it books for.
-            wait = self.slots.book(host, gap)
+            due = self._due(host, gap)
         else:
             # In a thread: a booking that waits its turn at the host's row (other workers
             # book it too) holds up no other request of this crawl meanwhile.
-            wait = await asyncio.to_thread(self.slots.book, host, gap)
-        # Counted from the booking's answer, not from its start: a booking that took long
-        # would otherwise make the request go out that much early.
-        due = time.monotonic() + wait
+            due = await asyncio.to_thread(self._due, host, gap)
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         return due
+
+    def _due(self, host: str, gap: float) -> float:
+        """The host's next slot, booked, as a time.monotonic() value. Counted from the
+        booking's answer, not from its start: a booking that took long would otherwise
+        make the request go out that much early. And taken at the answer, in the thread
+        that booked: on a busy loop the way back from that thread can take tens of
+        milliseconds, and a wait counted from after it puts the slot that much late, its
+        request out on top of the next one to the host, however on time it is judged."""
+        wait = self.slots.book(host, gap)
+        return time.monotonic() + wait
 
     @staticmethod
     def _allowance(gap: float, tries: int) -> float:

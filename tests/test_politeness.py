@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import threading
 import time
+from collections.abc import Awaitable
 
 import pytest
 
@@ -129,6 +130,50 @@ def test_a_slot_booked_slowly_is_waited_for_from_the_answer() -> None:
     went = sent_at(Gates(8, 3, AnsweredLate(0.3)), "h", rate=2.0)
     gaps = [b - a for a, b in itertools.pairwise(went)]
     assert min(gaps) >= 0.5 * (1 - LATE) - 0.01, gaps
+
+
+class AnsweredToABusyLoop:
+    """A shared book whose second answer reaches a loop busy for `stall` seconds (parsing,
+    another thread holding the interpreter): the slot stands where it was booked."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stall: float) -> None:
+        self.loop = loop
+        self.stalls = iter([0.0, stall])
+        self.inner = MemorySlots()
+
+    def book(self, host: str, gap: float) -> float:
+        stall = next(self.stalls, 0.0)
+        if stall:  # ahead of the answer in the loop's queue
+            self.loop.call_soon_threadsafe(time.sleep, stall)
+        return self.inner.book(host, gap)
+
+    def slow_down(self, host: str, seconds: float) -> None:
+        self.inner.slow_down(host, seconds)
+
+
+def test_a_slot_stays_where_it_was_booked_however_late_the_answer_is_read() -> None:
+    """The second booking's answer is read 0.3 s late: its request still goes at its slot,
+    not 0.3 s after it, on top of the third one's."""
+    went: list[float] = []
+
+    async def three() -> None:
+        gates = Gates(8, 3, AnsweredToABusyLoop(asyncio.get_running_loop(), 0.3))
+        start = time.monotonic()
+
+        async def request() -> None:
+            def send(ticket: Ticket) -> Awaitable[None]:
+                ticket.going()
+                went.append(time.monotonic() - start)
+                return asyncio.sleep(0)
+
+            await gates.send("h", 2.0, send)
+
+        for _ in range(3):  # booked one after the other, as a crawl's notices are
+            await request()
+
+    asyncio.run(three())
+    gaps = [b - a for a, b in itertools.pairwise(went)]
+    assert min(gaps) >= 0.5 * (1 - LATE) - 0.01, went
 
 
 def test_a_request_held_up_on_its_way_out_takes_another_slot() -> None:
