@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborNode
@@ -69,16 +70,17 @@ def _title_part(a: LexborNode) -> LexborNode:
     return blocks[0]
 
 
-def _link_text(a: LexborNode) -> tuple[str, str | None]:
+def _link_text(a: LexborNode) -> tuple[str, str | None, str | None]:
     """A link's text less the pieces that only mark the row (置顶, new, hot) or date it,
-    and the date such a piece held."""
+    the date such a piece held, and the link's whole text when that is all of it."""
     if not any(c.is_element_node for c in a.iter()):
-        return squash(a.text(deep=True, separator="")), None
+        whole = a.text(deep=True, separator="")
+        return squash(whole), None, whole
     parts: list[str] = []
     dates: list[str] = []
     title = _title_part(a).mem_id
     _link_pieces(a, title == a.mem_id, title, parts, dates)
-    return squash("".join(parts)), dates[0] if dates else None
+    return squash("".join(parts)), dates[0] if dates else None, None
 
 
 def _link_pieces(
@@ -118,9 +120,13 @@ def _pieces_outside(row: LexborNode, link: LexborNode) -> list[str]:
 _TITLE_LABEL = re.compile(r"^(?:标\s*题|文件名称|名\s*称)\s*[:：]\s*")
 
 
-def _title_attribute(title: str) -> str:
+def _title_attribute(title: str, shown: str, shown_title: str) -> str:
+    """The title a tooltip gives; `shown_title` when it is the link text `shown` again."""
     lines = title.strip().splitlines()
-    return split_title(_TITLE_LABEL.sub("", squash(lines[0])))[0] if lines else ""
+    if not lines:
+        return ""
+    titled = _TITLE_LABEL.sub("", squash(lines[0]))
+    return shown_title if titled == shown else split_title(titled)[0]
 
 
 def _whole(titled: str, text: str) -> bool:
@@ -144,38 +150,56 @@ def fetchable(href: str) -> bool:
     return bool(href) and not href.startswith(_NOT_FETCHED)
 
 
+class _Pick(NamedTuple):
+    """The link a row is read from, so far, and what was read of it."""
+
+    depth: int  # negated: a shallower link ranks higher
+    length: int
+    link: LexborNode
+    title: str
+    date: str | None
+    short: tuple[int, int] | None
+    href: str
+    text: str  # the link's text, squashed
+    whole: str | None  # the link's text as one string, when it holds nothing else
+
+
 def read_row(node: LexborNode) -> Row | None:
     """One row: its shallowest, then longest, link is the notice; the date is the one
     printed outside the link, else the one written into the link text, else one printed
     in pieces (a date box: 2025-12 over 18) or without its year outside the link, else
     any date on the row."""
-    best: tuple[int, int, LexborNode, str, str | None, tuple[int, int] | None, str] | None = None
+    best: _Pick | None = None
     links = find_tags(node, "a", "href")
     several = len(links) > 1
     for a in links:
         depth = -_depth(a, node) if several else 0
-        if best is not None and depth < best[0]:
+        if best is not None and depth < best.depth:
             continue  # deeper than the best link so far: it cannot win
         # `attrs` looks one attribute up; `attributes` would build a dict of them all.
         attributes = a.attrs
-        raw, piece_date = _link_text(a)
+        raw, piece_date, whole = _link_text(a)
         text, text_date, text_short = split_title(raw)
-        titled = _title_attribute(attributes.get("title") or "")
+        titled = _title_attribute(attributes.get("title") or "", raw, text)
         name = titled if _whole(titled, text) else text
         if len(name) < 4 or _MORE.match(name):
             continue
         rank = (depth, len(name))
-        if best is not None and rank <= best[:2]:
+        if best is not None and rank <= (best.depth, best.length):
             continue
         # Whether the link leads anywhere is asked last: only of a link that would win.
         href = attributes.get("href") or ""
         if fetchable(href):
-            best = (rank[0], rank[1], a, name, text_date or piece_date, text_short, href)
+            best = _Pick(
+                depth, len(name), a, name, text_date or piece_date, text_short, href, raw, whole
+            )
     if best is None:
         return None
-    a, title, date, short, href = best[2], best[3], best[4], best[5], best[6]
+    a, title, date, short, href = best.link, best.title, best.date, best.short, best.href
     row_text = squash(node.text(deep=True, separator=" "))
-    link_text = squash(a.text(deep=True, separator=" "))
+    # A link of one text reads the same whatever the separator: squashed once.
+    spaced = a.text(deep=True, separator=" ")
+    link_text = best.text if spaced == best.whole else squash(spaced)
     outside = row_text.replace(link_text, " ")
     date = find_date(outside) or date
     if date is None and short is None and may_hold_partial_date(outside):
