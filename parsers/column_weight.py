@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from govwatch.parsers.html import class_and_id, join_url, meta_tag
+from govwatch.parsers.html import Metas, class_and_id, join_url
 from govwatch.parsers.rows import Row
 from govwatch.parsers.text import compact
 
@@ -105,11 +105,11 @@ def _under(base: str | None, rows: list[Row]) -> float:
     return sum(join_url(base, r.href).startswith(folder) for r in rows) / len(rows)
 
 
-def column_names(tree: LexborHTMLParser) -> set[str]:
+def column_names(tree: LexborHTMLParser, metas: Metas) -> set[str]:
     """What the page calls its column: the parts of its <title>, its ColumnName <meta>."""
     head = tree.css_first("title")
     parts = _TITLE_PARTS.split(head.text()) if head is not None else []
-    named = meta_tag(tree, "ColumnName")
+    named = metas.get("ColumnName")
     names = {compact(p) for p in (*parts, named or "")}
     return {n for n in names if 2 <= len(n) <= _HEADING_CHARS}
 

@@ -42,11 +42,11 @@ def extract(html: str, url: str | None, rules: Rules, parser: str, expect: Expec
         for node in tree.css(selector):
             node.decompose()
     base = links_base(tree, url)
-    lists = ListingSearch(tree, base)
+    measures = Measures(tree)
+    lists = ListingSearch(tree, base, measures.metas)
     if expect == "listing":
         listing = lists.find(1, expected=True)
         return _listing_page(tree, html, url, base, parser, listing.items if listing else ())
-    measures = Measures(tree)
     content, scored = find_content(tree, rules, measures)
     # Content with little running text, or many links, may be a list; wordy content
     # is a notice unless a dated list makes nearly all of it.

@@ -290,9 +290,3 @@ class Metas:
             self._first = self._read()
         found = [hit for name in names if (hit := self._first.get(name.lower())) is not None]
         return min(found)[1] if found else None
-
-
-def meta_tag(tree: LexborHTMLParser, *names: str) -> str | None:
-    """Content of the first <meta name|property=…> among `names` (case-insensitive), for
-    a page asked once; Metas reads a page's tags for several questions."""
-    return Metas(tree).get(*names)

@@ -29,7 +29,7 @@ from govwatch.parsers.column_weight import (
     pager_like,
     weight,
 )
-from govwatch.parsers.html import absolute, class_and_id, find_tags, is_fetchable
+from govwatch.parsers.html import Metas, absolute, class_and_id, find_tags, is_fetchable
 from govwatch.parsers.records import ListingItem
 from govwatch.parsers.rows import Row, read_row
 from govwatch.parsers.text import (
@@ -238,9 +238,10 @@ class ListingSearch:
     of five rows): the containers and their rows, each row's links, reading and date test
     are found once and serve both."""
 
-    def __init__(self, tree: LexborHTMLParser, base: str | None) -> None:
+    def __init__(self, tree: LexborHTMLParser, base: str | None, metas: Metas) -> None:
         self.tree = tree
         self.base = base
+        self.metas = metas
         self._lists: list[tuple[LexborNode, list[LexborNode]]] | None = None
         self._rows: dict[int, Row | None] = {}
         self._links: dict[int, int] = {}
@@ -345,7 +346,7 @@ class ListingSearch:
 
     def names(self) -> set[str]:
         if self._names is None:
-            self._names = column_names(self.tree)
+            self._names = column_names(self.tree, self.metas)
         return self._names
 
     def years(self, root: LexborNode) -> _Years:
