@@ -229,6 +229,10 @@ def is_fetchable(href: str) -> bool:
     href = href.strip().lower()
     if not href or href.startswith(("javascript:", "mailto:", "#", "tel:", "data:")):
         return False
+    if href.isascii() and "[" not in href and "]" not in href:
+        # urlsplit rejects only a bracketed (IPv6) host or a non-ASCII one, and a parse
+        # costs more than the rest of a row's link tests.
+        return True
     try:
         urlsplit(href)
     except ValueError:

@@ -136,20 +136,6 @@ def _whole(titled: str, text: str) -> bool:
     return bool(titled) and len(titled) >= len(shown) and compact(titled).startswith(shown)
 
 
-# Links that lead nowhere worth following (as `is_fetchable` says).
-_NOT_FETCHED = ("javascript:", "mailto:", "#", "tel:", "data:")
-
-
-def fetchable(href: str) -> bool:
-    """`is_fetchable`, quicker: urlsplit only rejects a bad bracketed (IPv6) host or a
-    non-ASCII one, so an ASCII href without brackets is not parsed (a parse costs more
-    than the rest of a row's link tests)."""
-    if not href.isascii() or "[" in href or "]" in href:
-        return is_fetchable(href)
-    href = href.strip().lower()
-    return bool(href) and not href.startswith(_NOT_FETCHED)
-
-
 class _Pick(NamedTuple):
     """The link a row is read from, so far, and what was read of it."""
 
@@ -189,7 +175,7 @@ def read_row(node: LexborNode) -> Row | None:
             continue
         # Whether the link leads anywhere is asked last: only of a link that would win.
         href = attributes.get("href") or ""
-        if fetchable(href):
+        if is_fetchable(href):
             best = _Pick(
                 depth, len(name), a, name, text_date or piece_date, text_short, href, raw, whole
             )
