@@ -3,6 +3,7 @@
 Run by hand:  python bench/fleet.py --server postgresql://postgres@127.0.0.1:5432/postgres
               [--sites 200] [--hosts 10] [--notices 3] [--workers 1,2,4]
               [--high-rate 1000] [--polite-rate 2] [--parts high,polite,kill]
+              [--latency 0]
 
 Serves a multi-host mirror (tests/fleet.py: `--sites` sites on `--hosts` loopback
 addresses, each site on its own port, realistic pages with ETag/304; each request timed
@@ -20,7 +21,10 @@ database (created on `--server`, which must allow CREATE DATABASE):
   sites' crawls are queued again (the bound is stalled_after + tick + 1 s) and started.
 
 The machine's cores and load are printed first and last: on two cores, four workers
-share them with the mirror, PostgreSQL and whatever else runs.
+share them with the mirror, PostgreSQL and whatever else runs. `--latency S`: every answer
+takes S seconds, as a far site's does; the workers then wait on the network more than
+they compute, and the high cap shows how the fleet scales when cores are not what bounds
+it (each worker runs 8 crawls, each crawl 2 requests to a host at once).
 """
 
 from __future__ import annotations
@@ -287,14 +291,18 @@ def main() -> None:
     ap.add_argument("--high-rate", type=float, default=1000.0)
     ap.add_argument("--polite-rate", type=float, default=2.0)
     ap.add_argument("--parts", default="high,polite,kill")
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds each answer takes")
     args = ap.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     parts = set(args.parts.split(","))
     print(machine())
-    print(f"{args.sites} sites on {args.hosts} hosts, {args.notices} notices each")
+    print(
+        f"{args.sites} sites on {args.hosts} hosts, {args.notices} notices each, answers in "
+        f"{args.latency * 1000:.0f} ms"
+    )
     with (
         tempfile.TemporaryDirectory() as tmp,
-        fleet_mirror(args.sites, args.hosts, args.notices) as mirror,
+        fleet_mirror(args.sites, args.hosts, args.notices, latency=args.latency) as mirror,
     ):
         high: list[Cycle] = []
         polite: list[Cycle] = []

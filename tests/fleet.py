@@ -69,9 +69,11 @@ class TimedSite(MirrorSite):
     """A mirror site that logs when each request came, for the host's smallest gap (and
     with its method and query, so a POST to a listing API and its pages count apart)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, latency: float = 0.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.timed: list[tuple[float, str, int]] = []
+        self.latency = latency
+        """Seconds each answer takes, as a far or busy site's does."""
 
     def start(self) -> TimedSite:
         """Started, then its accept loop restarted to poll once a second: two hundred
@@ -94,6 +96,8 @@ class TimedSite(MirrorSite):
     def respond(self, req: Request) -> Response:
         # Timed as the request came in, else as it is read, before the page is made.
         at = getattr(_ARRIVAL, "at", None) or time.time()
+        if self.latency:
+            time.sleep(self.latency)
         answer = super().respond(req)
         target = f"{req.path}?{req.query}" if req.query else req.path
         with self._lock:
@@ -181,13 +185,20 @@ class FleetMirror:
 
 
 @contextmanager
-def fleet_mirror(sites: int, hosts: int, notices: int, page_size: int = 5) -> Iterator[FleetMirror]:
+def fleet_mirror(
+    sites: int, hosts: int, notices: int, page_size: int = 5, latency: float = 0.0
+) -> Iterator[FleetMirror]:
     texts = load_seed_texts()
     made = []
     for i in range(sites):
         flow = FLOWS[i % len(FLOWS)]
         site = TimedSite(
-            f"f{i:03d}", flow, page_size=page_size, number=i, host=f"127.0.0.{2 + i % hosts}"
+            f"f{i:03d}",
+            flow,
+            page_size=page_size,
+            number=i,
+            host=f"127.0.0.{2 + i % hosts}",
+            latency=latency,
         )
         made.append(populate(site, notices, texts))
     started: list[TimedSite] = []
