@@ -32,7 +32,7 @@ from govwatch.crawler.render import Renderer, shared_renderer
 from govwatch.crawler.reparse import reclean
 from govwatch.crawler.seeds import Seed
 from govwatch.parsers import Page
-from govwatch.parsers.records import CHINA_TZ
+from govwatch.parsers.records import CHINA_TZ, ListingItem
 from govwatch.parsers.registry import version
 from govwatch.settings import Settings
 from govwatch.store import Store
@@ -308,10 +308,11 @@ class _SiteCrawl:
                 continue
             self.stats.listing_read += 1
             self.stats.listing_items += len(page.items)
-            for item in page.items:
-                if item.date and self.pages.allowed(item.url):
+            items = [item for item in page.items if self.pages.allowed(item.url)]
+            for item in items:
+                if item.date:
                     self.listed_dates[item.url] = item.date
-            new_here = await self.work(self._mark_listed, page)
+            new_here = await self.work(self._mark_listed, items)
             fresh += new_here
             if page.items:
                 # A page without rows is a shell whose rows come from elsewhere (jpaas):
@@ -327,12 +328,10 @@ class _SiteCrawl:
         self.walk_complete = not failed
         return fresh
 
-    def _mark_listed(self, page: Page) -> list[str]:
-        """The listing's items into the store; returns the URLs of those new to it."""
+    def _mark_listed(self, items: list[ListingItem]) -> list[str]:
+        """A listing's items into the store; returns the URLs of those new to it."""
         fresh: list[str] = []
-        for item in page.items:
-            if not self.pages.allowed(item.url):
-                continue
+        for item in items:
             if self.store.mark_listed(
                 self.seed.id, item.url, item.title, item.date, self.run_id
             ) or self._never_fetched(item.url):

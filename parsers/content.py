@@ -76,7 +76,8 @@ _OPEN_BLOCKS = ("p", "td", "th", "span", "div", "font", "li")
 
 def _block_of(parent: LexborNode | None, in_table: dict[int, LexborNode]) -> LexborNode | None:
     """The block a text node under `parent` belongs to: its nearest block ancestor, or the
-    whole data table when it sits in a table cell (`in_table`: html.data_tables)."""
+    whole data table when it sits in a table cell (`in_table`: html.data_tables); None
+    above the first block (never body or html, which take no score)."""
     while parent is not None:
         tag = parent.tag
         if tag in ("body", "html"):
@@ -177,9 +178,7 @@ def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
             found = block_of[key]
         else:
             block = _block_of(parent, in_table)
-            found = block_of[key] = (
-                None if block is None or block.tag in ("body", "html") else (block, block.mem_id)
-            )
+            found = block_of[key] = None if block is None else (block, block.mem_id)
         if found is None:
             continue
         entry = texts.get(found[1])
@@ -198,8 +197,7 @@ def score_content(root: LexborNode, measures: Measures) -> LexborNode | None:
         value = (
             1 + len(PUNCT.findall(joined)) + min(length / 100, 3) if length >= 10 else length / 10
         )
-        tag = block.tag
-        if tag not in _SELF_SCORED and tag not in _UNSCORED:
+        if block.tag not in _SELF_SCORED:
             _add(scores, key, block, value)
         parent = block.parent
         if parent is None:
