@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from govwatch.parsers.decode import Utf8Text
 from govwatch.parsers.records import Attachment
 from govwatch.parsers.text import squash
 
@@ -40,7 +41,7 @@ _DOWNLOAD_PATH = re.compile(r"download|downfile|filedown|attach", re.I)
 
 def parse_html(html: str) -> LexborHTMLParser:
     """Parse and prune: scripts, styles, controls and hidden elements are removed."""
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(html.utf8 if isinstance(html, Utf8Text) else html)
     body = tree.body
     if body is None:
         return tree

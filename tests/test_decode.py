@@ -3,7 +3,7 @@ import codecs
 import pytest
 
 from govwatch.errors import DecodeError
-from govwatch.parsers.decode import decode_html
+from govwatch.parsers.decode import Utf8Text, decode_html
 
 TEXT = "<html><head><title>通知</title></head><body><p>靖江市教育局关于做好2024年招生工作的通知，请镕、堃知悉。</p></body></html>"
 
@@ -58,3 +58,24 @@ def test_undeclared_gbk_uses_the_detector() -> None:
 def test_binary_garbage_is_a_decode_error() -> None:
     with pytest.raises(DecodeError):
         decode_html(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+
+
+def test_utf8_text_keeps_its_bytes_for_the_parser() -> None:
+    """Text strictly decoded from UTF-8 carries those bytes (the HTML parser reads them
+    as they are); text that would not encode back to the same bytes carries none."""
+    data = TEXT.encode("utf-8")
+    for decoded in (
+        decode_html(data),
+        decode_html(data, "text/html; charset=utf-8"),
+        decode_html(data, "text/html; charset=gbk"),  # sent UTF-8 all the same
+    ):
+        assert isinstance(decoded.text, Utf8Text)
+        assert decoded.text.utf8 == data
+        assert decoded.text.utf8.decode("utf-8") == decoded.text == TEXT
+    for other in (
+        decode_html(codecs.BOM_UTF8 + data),  # the BOM is no part of the text
+        decode_html(TEXT.encode("gbk"), "text/html; charset=GBK"),
+        decode_html(data, override="utf-8"),  # decoded with replacement, not strictly
+    ):
+        assert not isinstance(other.text, Utf8Text)
+        assert other.text == TEXT
