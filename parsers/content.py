@@ -120,7 +120,7 @@ class Measures:
         key = node.mem_id
         found = self._lines.get(key)
         if found is None:
-            found = self._lines[key] = walk_lines(node)
+            found = self._lines[key] = walk_lines(node, self._lines)
         return found
 
     def chars(self, node: LexborNode) -> int:

@@ -133,7 +133,8 @@ class Line:
 
 
 class _Walker:
-    def __init__(self) -> None:
+    def __init__(self, known: dict[int, list[Line]] | None = None) -> None:
+        self.known = known
         self.lines: list[Line] = []
         self.buf: list[str] = []
         self.links: list[str] = []  # texts of the file links in the current line
@@ -172,9 +173,6 @@ class _Walker:
                 continue
             if tag == "br":
                 self.flush()
-            elif tag == "table" and is_data_table(child):
-                self.flush()
-                self.table(child)
             elif tag == "pre":
                 # Preformatted text keeps its lines, as a browser shows them.
                 self.flush()
@@ -183,9 +181,17 @@ class _Walker:
                     if text:
                         self.lines.append(Line(text))
             elif tag in BLOCK:
+                # A block's lines are those its own walk gives (walk_lines): taken from
+                # `known` when the page has walked that block before.
                 self.flush()
-                self.walk(child)
-                self.flush()
+                known = self.known.get(child.mem_id) if self.known else None
+                if known is not None:
+                    self.lines.extend(known)
+                elif tag == "table" and is_data_table(child):
+                    self.table(child)
+                else:
+                    self.walk(child)
+                    self.flush()
             elif tag == "a" and _is_file_link(child):
                 # Links glued into a bare download list get a line each.
                 own_line = node.tag not in _RUNNING_TEXT
@@ -199,9 +205,10 @@ class _Walker:
                 self.walk(child)
 
 
-def walk_lines(root: LexborNode) -> list[Line]:
-    """Every text line under `root`, in order."""
-    walker = _Walker()
+def walk_lines(root: LexborNode, known: dict[int, list[Line]] | None = None) -> list[Line]:
+    """Every text line under `root`, in order. `known`: the lines of blocks walked before,
+    by their mem_id."""
+    walker = _Walker(known)
     if root.tag == "table" and is_data_table(root):
         walker.table(root)
     else:
