@@ -219,19 +219,24 @@ def pairs_from_line(line: str) -> list[tuple[str, str | None, str]] | None:
     A weak label (时间, 来源, 点击 …) counts only with its colon: without one it is a word."""
     lead = _LEAD.match(line)
     start = lead.end() if lead else 0
-    matches = [
-        m
-        for m in _PAIR.finditer(line, start)
-        if ":" in m.group(0) or "：" in m.group(0) or compact(m.group(0)) not in WEAK
-    ]
-    if not matches or matches[0].start() != start:
+    # The line's first pair must start it: tried there before the scan of the whole line
+    # (most lines of a notice start with none).
+    first = _PAIR.match(line, start)
+    if first is None or not _counts(first):
         return None
+    matches = [m for m in _PAIR.finditer(line, start) if _counts(m)]
     out: list[tuple[str, str | None, str]] = []
     for n, m in enumerate(matches):
         end = matches[n + 1].start() if n + 1 < len(matches) else len(line)
         label = compact(_COLON.sub("", m.group(0)))
         out.append((label, LABELS.get(label), line[m.end() : end]))
     return out
+
+
+def _counts(m: re.Match[str]) -> bool:
+    """A label found counts with its colon, or when it is no weak label."""
+    found = m.group(0)
+    return ":" in found or "：" in found or compact(found) not in WEAK
 
 
 def read_meta_line(line: str, *, header: bool) -> list[tuple[str, str | None, str]] | None:
