@@ -77,7 +77,7 @@ def crawled_sites(engine: sa.Engine) -> set[str]:
 def test_four_workers_and_a_server_crawl_200_sites_on_10_hosts(
     db: str, engine: sa.Engine, tmp_path: Path
 ) -> None:
-    rate = 1.0  # a gap of 1 s per host, shared by its 20 sites
+    rate = 2.0  # a gap of 0.5 s per host, shared by its 20 sites
     with fleet_mirror(sites=200, hosts=10, notices=2, page_size=5) as mirror:
         fleet = Fleet(db, mirror.seed_files(tmp_path / "seeds", rate=rate), tmp_path, FAST)
         try:
