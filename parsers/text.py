@@ -18,10 +18,19 @@ _CJK = r"\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t\r\n]*(?=[{_CJK}])")
 
 
-def squash(text: str) -> str:
-    """Collapse whitespace (and control characters) to one space and trim."""
+def _without_breaks(text: str) -> str:
+    """`text` less its line breaks between CJK characters, and less the whitespace at its
+    ends, where no break lies between two characters: the pattern runs only where one
+    may (text nodes of indented HTML begin and end with line breaks)."""
+    text = text.strip(" \t\r\n")
     if "\n" in text or "\r" in text:
         text = _CJK_BREAK.sub("", text)
+    return text
+
+
+def squash(text: str) -> str:
+    """Collapse whitespace (and control characters) to one space and trim."""
+    text = _without_breaks(text)
     if _CONTROL.search(text):
         text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
@@ -37,10 +46,7 @@ def squash_parts(text: str) -> list[str]:
     parts = [part for part in text.split("\x00") if part and not part.isspace()]
     if _CONTROL_BUT_NUL.search(text):
         return [squash(part) for part in parts]
-    return [
-        " ".join((_CJK_BREAK.sub("", part) if "\n" in part or "\r" in part else part).split())
-        for part in parts
-    ]
+    return [" ".join(_without_breaks(part).split()) for part in parts]
 
 
 def compact(text: str) -> str:
