@@ -14,6 +14,8 @@ _RUISHU_MARKS = ("$_ts", ' r="m"', " r='m'", " r=m>")
 _JSL_MARKS = ("__jsl_clearance", "__jsluid", "_jsl_clearance_s")
 _TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]+>|&[a-z#0-9]+;", re.I | re.S)
 _MAX_TEXT = 200
+# The marks sit in a challenge's few first lines.
+_HEAD = 20000
 
 
 def visible_text_len(html: str) -> int:
@@ -32,12 +34,19 @@ def _little_text(html: str) -> bool:
     return seen + len("".join(html[at:].split())) < _MAX_TEXT
 
 
+def _in_head(html: str, mark: str) -> bool:
+    """Whether `mark` lies wholly within the first _HEAD characters of the page."""
+    return html.find(mark, 0, _HEAD) >= 0
+
+
 def detect_challenge(html: str, status: int | None = None) -> str | None:
     """The vendor ("ruishu", "jsl") when the page is a challenge, else None."""
-    head = html[:20000]
-    # Each search scans the head: the marks' common parts are looked for first.
-    ruishu = "$_ts" in head or (" r=" in head and any(mark in head for mark in _RUISHU_MARKS))
-    jsl = "_jsl" in head and any(mark in head for mark in _JSL_MARKS)
+    # Each search scans the head, in place (a slice would copy it): the marks' common
+    # parts are looked for first.
+    ruishu = _in_head(html, "$_ts") or (
+        _in_head(html, " r=") and any(_in_head(html, mark) for mark in _RUISHU_MARKS)
+    )
+    jsl = _in_head(html, "_jsl") and any(_in_head(html, mark) for mark in _JSL_MARKS)
     if status == 412 and (ruishu or _little_text(html)):
         return "ruishu"
     if status == 521 and (jsl or _little_text(html)):
