@@ -161,6 +161,8 @@ def extract(data: bytes, fmt: Format | None = None) -> Extraction:
         except Unavailable as exc:
             notes.append(f"{extractor.name}: {exc}")
             continue
+        except MemoryError:
+            raise  # the sandbox's memory cap, not this extractor: the sandbox says so
         except Exception as exc:  # a broken file breaks libraries in any way they like
             notes.append(f"{extractor.name}: {type(exc).__name__}: {exc}"[:300])
             continue
@@ -194,6 +196,8 @@ def read_scan(data: bytes, fmt: Format | None = None) -> Extraction:
         return result("needs_ocr", f"rapidocr: no OCR for {fmt.name} files")
     try:
         got = RAPIDOCR.run(data)
+    except MemoryError:
+        raise  # the sandbox's memory cap, not the scan: the sandbox says so
     except Exception as exc:  # a broken scan breaks the renderer or the image reader
         return result("needs_ocr", f"rapidocr: {type(exc).__name__}: {exc}"[:300])
     text = normalise(got.text)
