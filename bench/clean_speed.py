@@ -1,7 +1,7 @@
 """Cleaning speed: `govwatch clean --format jsonl` against the Lexbor floor and trafilatura.
 
 Run by hand:  python bench/clean_speed.py [--repeat N] [--best N] [--profile] [--memory]
-              [--seconds S] [PATH ...]
+              [--seconds S] [--clock cpu|wall|instructions] [PATH ...]
 Default corpora: ../shared/realpages (real government pages) and tests/fixtures, each
 measured on its own. Three programs clean the same files, each in a process of its own,
 timed from outside: `govwatch clean --format jsonl`; the floor, selectolax (Lexbor)
@@ -13,7 +13,9 @@ the extra pages to take about `--seconds` for each program, the fastest included
 each process's CPU time (user + system; `--clock wall` for wall time), which a load from
 other processes on the machine disturbs far less than wall time. Each figure is the best
 of `--best` runs, the programs taking turns; the spread of the runs (slowest over fastest)
-says how noisy it was.
+says how noisy it was. `--clock instructions` counts instructions per page instead, under
+valgrind's cachegrind (govwatch and the floor, `--repeat` copies): exact and repeatable,
+where CPU time on a shared machine can wander by half between runs.
 
 --profile: where govwatch's CPU time goes, in this process, per page kind: each stage's own
 time (decode, parse, prune, score, title, metadata, listing search, text walk, JSON).
@@ -27,6 +29,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -89,10 +92,36 @@ def _run(program: str, files: list[str]) -> tuple[float, float, int]:
     )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1):  # 1: some input could not be read, said per input
-        raise SystemExit(f"{program} failed with status {proc.returncode}")
+    _check(program, os.waitstatus_to_exitcode(status))
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def _check(program: str, status: int) -> None:
+    if status not in (0, 1):  # 1: some input could not be read, said per input
+        raise SystemExit(f"{program} failed with status {status}")
+
+
+_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def _instructions(program: str, files: list[str]) -> int:
+    """The instructions one process cleaning `files` executes, counted by cachegrind: the
+    same count for the same work however busy the machine is (string hashing, which moves
+    it, is seeded)."""
+    command = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        *_command(program, files),
+    ]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    _check(program, done.returncode)
+    found = _REFS.search(done.stderr)
+    if found is None:
+        raise SystemExit(f"cachegrind gave no count for {program}: {done.stderr[-500:]}")
+    return int(found.group(1).replace(",", ""))
 
 
 def marginal(
@@ -123,6 +152,26 @@ def marginal(
         spread = max(max(t) / min(t) for t in (once, many))
         out[program] = (len(files) * (n - 1) / (min(many) - min(once)), spread, n)
     return out
+
+
+def instructions(name: str, files: list[Path], copies: int, govwatch: list[str]) -> None:
+    """Instructions per page of each govwatch executable given and of the floor, over the
+    extra pages of `copies` corpora (start-up subtracted): a figure that repeats exactly,
+    where CPU time on a shared machine wanders."""
+    names = [str(f) for f in files]
+    print(f"\n{name}: {len(files)} pages; ×1 and ×{copies}, instructions (cachegrind)")
+    several = len(govwatch) > 1
+    labels = {g: f"govwatch{i if several else ''}" for i, g in enumerate(govwatch)}
+    per_page = {}
+    for program in [*govwatch, "floor"]:
+        once = _instructions(program, names)
+        many = _instructions(program, names * copies)
+        per_page[program] = (many - once) / (len(names) * (copies - 1))
+        figure = per_page[program] / 1e6
+        print(f"  {labels.get(program, program):12} {figure:8.2f} M instructions/page")
+    for program in govwatch:
+        share = 100 * per_page["floor"] / per_page[program]
+        print(f"  {labels[program]} ({program}): {share:.1f}% of the floor")
 
 
 def _load() -> str:
@@ -326,9 +375,10 @@ def main() -> None:
     ap.add_argument("--no-speed", action="store_true", help="skip the throughput runs")
     ap.add_argument(
         "--clock",
-        choices=("cpu", "wall"),
+        choices=("cpu", "wall", "instructions"),
         default="cpu",
-        help="time the processes by their CPU time (default: steadier on a shared machine)",
+        help="time the processes by their CPU time (default: steadier on a shared machine),"
+        " or count their instructions under valgrind (exact; --repeat copies, no trafilatura)",
     )
     ap.add_argument(
         "--govwatch",
@@ -345,7 +395,10 @@ def main() -> None:
     if not args.no_speed:
         govwatch = [str(g) for g in args.govwatch or [GOVWATCH]]
         for name, files in corpora.items():
-            speed(name, files, args.repeat, args.best, govwatch, args.clock, args.seconds)
+            if args.clock == "instructions":
+                instructions(name, files, args.repeat, govwatch)
+            else:
+                speed(name, files, args.repeat, args.best, govwatch, args.clock, args.seconds)
     if args.profile:
         profile(corpora, 3)
     if args.memory:
