@@ -116,7 +116,10 @@ def _instructions(program: str, files: list[str]) -> int:
         *_command(program, files),
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    except FileNotFoundError:
+        raise SystemExit("--clock instructions needs valgrind (apt install valgrind)") from None
     _check(program, done.returncode)
     found = _REFS.search(done.stderr)
     if found is None:
