@@ -38,11 +38,11 @@ _FURNITURE_MAX = 600
 
 def mark_content(html: str) -> str:
     """Wrap a body a CMS marked (for its RSS export) in one element the engine can select."""
-    for begin, end in registry.family_markers():
-        b = begin.search(html)
+    for marker in registry.family_markers():
+        b = marker.begin.search(html) if marker.needle in html else None
         if b is None:
             continue
-        e = end.search(html, b.end())
+        e = marker.end.search(html, b.end())
         if e is None:
             continue
         return (

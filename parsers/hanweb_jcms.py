@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from govwatch.parsers.generic import extract
 from govwatch.parsers.html import parse_html
 from govwatch.parsers.records import Expect, ListingItem, Page
-from govwatch.parsers.registry import Request, register
+from govwatch.parsers.registry import Markers, Request, register
 from govwatch.parsers.rows import item_from
 from govwatch.parsers.selectors import Rules
 
@@ -26,14 +26,17 @@ RULES = Rules(
 )
 # The containers jcms templates put a body in.
 CONTAINERS = ("#zoom", "#Zoom", ".bt_content")
+# Matched as jcms writes them: tag and attribute names in any case, the marks as written.
 MARKERS = (
-    (
-        re.compile(r"<!--\s*ZJEG_RSS\.content\.begin\s*-->", re.I),
-        re.compile(r"<!--\s*ZJEG_RSS\.content\.end\s*-->", re.I),
+    Markers(
+        "ZJEG_RSS.content.begin",
+        re.compile(r"<!--\s*ZJEG_RSS\.content\.begin\s*-->"),
+        re.compile(r"<!--\s*ZJEG_RSS\.content\.end\s*-->"),
     ),
-    (
-        re.compile(r"<meta\s+name=[\"']?ContentStart[\"']?\s*/?>", re.I),
-        re.compile(r"<meta\s+name=[\"']?ContentEnd[\"']?\s*/?>", re.I),
+    Markers(
+        "ContentStart",
+        re.compile(r"<(?i:meta\s+name)=[\"']?ContentStart[\"']?\s*/?>"),
+        re.compile(r"<(?i:meta\s+name)=[\"']?ContentEnd[\"']?\s*/?>"),
     ),
 )
 _DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S | re.I)

@@ -25,8 +25,17 @@ from govwatch.errors import ConfigError
 from govwatch.parsers.records import Expect, Page
 
 ParseFn = Callable[[str, str | None, Expect], Page]
-# A body's start and end, as a CMS marks them in the page source.
-Markers = tuple[re.Pattern[str], re.Pattern[str]]
+
+
+@dataclass(frozen=True)
+class Markers:
+    """A body's start and end, as a CMS marks them in the page source. `needle` is text
+    that `begin` matches as written: a page without it is passed over by a text search,
+    several times cheaper than the pattern's scan of the whole page."""
+
+    needle: str
+    begin: re.Pattern[str]
+    end: re.Pattern[str]
 
 
 @dataclass(frozen=True)
