@@ -28,11 +28,12 @@ lint: $(STAMP)
 	for layer in parsers crawler store feeds; do ln -s ../../$$layer .typecheck/govwatch/$$layer; done
 	$(VENV)/bin/mypy
 
-# The tests not marked slow are safe to spread over every core (they are what `make check`
-# runs); the slow ones time servers, workers and kills, so they run one at a time.
+# Every test but the serial ones is safe to spread over every core (PostgreSQL, browser
+# and process tests included); the serial ones time crawls, kills, restarts and stops, or
+# load OCR, so they run one at a time, after the rest.
 test: lint
-	$(PY) -m pytest -m "not slow" -n auto --dist loadgroup
-	$(PY) -m pytest -m slow
+	$(PY) -m pytest -m "not serial" -n auto --dist loadgroup
+	$(PY) -m pytest -m serial
 
 # The fast loop: lint and every test but the slow ones (PostgreSQL, browser, SIGKILL, faults,
 # server processes), on every core (pytest-xdist; a group shares a fixed port).

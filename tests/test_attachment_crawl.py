@@ -291,6 +291,7 @@ def test_files_fetched_the_first_time_complete_the_version_without_an_event(
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_hostile_attachments_each_get_their_status_and_the_crawl_goes_on(
     http_server: LocalServer, tmp_path: Path
 ) -> None:

@@ -61,6 +61,7 @@ def test_without_the_ocr_extra_a_scan_stays_needs_ocr(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.slow  # four processes, two of them loading OCR
+@pytest.mark.serial
 def test_ocr_that_fails_leaves_needs_ocr_with_its_reason() -> None:
     got = asyncio.run(extract_isolated(files.scan(), Limits(ocr_memory_mb=200)))
     assert (got.status, got.text) == ("needs_ocr", "")
@@ -74,6 +75,7 @@ def test_ocr_that_fails_leaves_needs_ocr_with_its_reason() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_a_scan_is_read_by_ocr_in_the_sandbox() -> None:
     got = asyncio.run(extract_isolated(files.scan(), Limits()))
     assert (got.format, got.status, got.message) == ("pdf", "ok", "")
@@ -83,6 +85,7 @@ def test_a_scan_is_read_by_ocr_in_the_sandbox() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_ocr_reads_the_first_pages_and_says_so_and_reads_images(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -97,6 +100,7 @@ def test_ocr_reads_the_first_pages_and_says_so_and_reads_images(
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_a_scan_in_a_crawl_gets_its_text_and_the_feed_no_scan_note(
     http_server: LocalServer, tmp_path: Path
 ) -> None:

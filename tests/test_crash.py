@@ -41,7 +41,7 @@ from tests.faults import FaultServer
 from tests.pg import fresh_database
 from tests.stored import known_urls
 
-pytestmark = pytest.mark.slow  # SIGKILLs at random points, on both backends
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # SIGKILLs at random points, on both backends
 
 KILLS = 50
 """Kills in all, shared out between the backends."""

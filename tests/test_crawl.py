@@ -193,6 +193,7 @@ NOTICE = (
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_two_crawlers_and_a_server_share_one_postgresql(
     postgres_url: str, mirror: Mirror, tmp_path: Path
 ) -> None:

@@ -39,7 +39,7 @@ from govwatch.store.schema import events, notices, versions
 from tests.conftest import ROOT
 from tests.faults import FAULTS, FaultServer, loopback_only, soft_404_page
 
-pytestmark = pytest.mark.slow  # a fault server and two crawls per fault kind
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # a fault server and two crawls per fault kind
 
 REPORT = ROOT / "docs" / "reliability.md"
 

@@ -21,7 +21,7 @@ from tests.conftest import ROOT
 from tests.test_server import free_port, wait_for, write_seeds
 from tests.webhook import Webhook
 
-pytestmark = pytest.mark.slow  # server processes, one of them SIGKILLed
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # server processes, one of them SIGKILLed
 
 SECRET = "hook-s3cret-7f3a"
 

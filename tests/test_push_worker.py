@@ -15,7 +15,7 @@ from tests.pg import fresh_database
 from tests.test_worker import FAST
 from tests.webhook import Webhook
 
-pytestmark = pytest.mark.slow  # PostgreSQL, worker processes
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # PostgreSQL, worker processes
 
 
 def test_workers_push_each_event_once(postgres_url: str, tmp_path: Path) -> None:

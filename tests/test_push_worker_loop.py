@@ -21,7 +21,7 @@ from tests.pg import fresh_database
 from tests.test_worker import FAST
 from tests.webhook import Webhook
 
-pytestmark = pytest.mark.slow  # PostgreSQL, worker processes
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # PostgreSQL, worker processes
 
 REFUSE = """
 CREATE FUNCTION refuse_targets() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -29,7 +29,7 @@ from tests.conftest import LocalServer
 from tests.test_crawl import FAST, NOTICE, crawl
 from tests.test_server import require_tool
 
-pytestmark = pytest.mark.slow  # headless Chromium
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # headless Chromium
 
 PAGES = 3
 PER_PAGE = 4

@@ -43,6 +43,7 @@ def test_a_process_that_dies_is_failed_with_its_signal() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_parallel_extractions_are_bounded_and_each_answers() -> None:
     async def run() -> list[str]:
         sandbox = Sandbox(parallel=2)
@@ -53,6 +54,7 @@ def test_parallel_extractions_are_bounded_and_each_answers() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_zip_bomb_meets_the_memory_cap() -> None:
     bomb = files.zip_bomb(300)  # 1.4 MB inflating to 300 MB of XML
     got = asyncio.run(extract_isolated(bomb, Limits(memory_mb=256)))

@@ -196,6 +196,7 @@ def test_concurrent_ticks_on_postgresql_never_claim_a_site_twice(postgres_url: s
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_host_slots_on_postgresql_space_every_booker_and_slow_down_after_429(
     postgres_url: str,
 ) -> None:

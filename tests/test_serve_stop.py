@@ -25,7 +25,7 @@ from tests.conftest import ROOT
 from tests.test_crash import inconsistencies
 from tests.test_server import free_port, wait_for, write_seeds
 
-pytestmark = pytest.mark.slow  # server processes stopped by signals
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # server processes stopped by signals
 
 SLOW = "hanweb-jcms"
 """The mirror site the slow crawls run on: 40 notices, a listing page and a POST."""

@@ -44,7 +44,8 @@ from govwatch.settings import Settings
 from govwatch.store import Store
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow  # a uvicorn server per module, feed readers and server processes
+# A uvicorn server per module, feed readers and server processes.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 T = TypeVar("T")
 

@@ -36,7 +36,7 @@ from tests.fleet import (
 )
 from tests.pg import fresh_database
 
-pytestmark = pytest.mark.slow  # PostgreSQL, worker processes, SIGKILL
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # PostgreSQL, worker processes, SIGKILL
 
 FAST = {"GOVWATCH_TICK": "1", "GOVWATCH_HEARTBEAT": "1", "GOVWATCH_STALLED_AFTER": "10"}
 """Fleet timings for tests: the kill bound is 10 + 1 + 1 = 12 s. Ten seconds without a

@@ -21,7 +21,7 @@ from tests.fleet import Fleet, fleet_mirror, runs_by_site, wait_for
 from tests.pg import fresh_database
 from tests.test_worker import FAST
 
-pytestmark = pytest.mark.slow  # PostgreSQL, worker processes
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # PostgreSQL, worker processes
 
 STALLED_AFTER = float(FAST["GOVWATCH_STALLED_AFTER"])
 
