@@ -39,7 +39,9 @@ _FURNITURE_MAX = 600
 def mark_content(html: str) -> str:
     """Wrap a body a CMS marked (for its RSS export) in one element the engine can select."""
     for marker in registry.family_markers():
-        b = marker.begin.search(html) if marker.needle in html else None
+        if marker.needle not in html:
+            continue
+        b = marker.begin.search(html)
         if b is None:
             continue
         e = marker.end.search(html, b.end())

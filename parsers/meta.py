@@ -219,12 +219,12 @@ def pairs_from_line(line: str) -> list[tuple[str, str | None, str]] | None:
     A weak label (时间, 来源, 点击 …) counts only with its colon: without one it is a word."""
     lead = _LEAD.match(line)
     start = lead.end() if lead else 0
-    # The line's first pair must start it: tried there before the scan of the whole line
-    # (most lines of a notice start with none).
+    # The line's first pair must start it: tried there before the scan of the rest of the
+    # line (most lines of a notice start with none).
     first = _PAIR.match(line, start)
     if first is None or not _counts(first):
         return None
-    matches = [m for m in _PAIR.finditer(line, start) if _counts(m)]
+    matches = [first, *(m for m in _PAIR.finditer(line, first.end()) if _counts(m))]
     out: list[tuple[str, str | None, str]] = []
     for n, m in enumerate(matches):
         end = matches[n + 1].start() if n + 1 < len(matches) else len(line)

@@ -1,11 +1,11 @@
-import re
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from govwatch.parsers.meta import MetaBuilder, add_pairs, read_meta_line
 from govwatch.parsers.text import (
+    _CJK_BREAK,
+    _CONTROL,
     find_date,
     is_chrome,
     month_day,
@@ -83,15 +83,10 @@ def test_squash_joins_source_line_breaks_between_chinese() -> None:
     assert squash("\u3000\u3000第一段\n  接着写。 Word  next\u00a0 ") == "第一段接着写。 Word next"
 
 
-_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
-_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*[\r\n]+[ \t\r\n]*(?=[{_CJK}])")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060\ufeff]")
-
-
 def _squashed(text: str) -> str:
     """squash as defined: breaks between CJK characters out, controls to spaces, runs of
-    whitespace to one space, ends trimmed (one pass of each over the whole text)."""
-    return " ".join(_CONTROL.sub(" ", _BREAK.sub("", text)).split())
+    whitespace to one space, ends trimmed (one pass of each rule over the whole text)."""
+    return " ".join(_CONTROL.sub(" ", _CJK_BREAK.sub("", text)).split())
 
 
 @given(st.text(alphabet="中文\u3000，a1 \t\r\n\x01\x0b\xa0\u200b\x00", max_size=16))
